@@ -1,0 +1,57 @@
+#!/bin/sh
+# Runs the criterion benchmarks against the real GLib and rewrites the results table in
+# README.md (between the BENCH markers). Takes a few minutes on 2 cores.
+#   TINYGLIB_BENCH_MAX=100000 ./bench.sh   # smaller hash tables, quicker
+# Extra arguments go to criterion (e.g. a filter such as `hash_direct`).
+set -eu
+cd "$(dirname "$0")"
+target="${CARGO_TARGET_DIR:-$(cd .. && pwd)/target}"
+export CARGO_TARGET_DIR="$target"
+log="$target/tinyglib-bench.log"
+mkdir -p "$target"
+cargo bench -p tinyglib --bench vs_glib -- "$@" | tee "$log"
+python3 - "$target/criterion" "$log" README.md <<'PY'
+import json, os, re, sys
+crit, log, readme = sys.argv[1:4]
+
+def mean_ns(path):
+    with open(path) as f:
+        return json.load(f)["mean"]["point_estimate"]
+
+rows = []
+for group in sorted(os.listdir(crit)):
+    gdir = os.path.join(crit, group)
+    g, t = os.path.join(gdir, "glib"), os.path.join(gdir, "tinyglib")
+    if not (os.path.isdir(g) and os.path.isdir(t)):
+        continue
+    params = [p for p in os.listdir(g) if p.isdigit()] or [""]
+    for p in sorted(params, key=lambda s: int(s) if s else 0):
+        ge = os.path.join(g, p, "new", "estimates.json")
+        te = os.path.join(t, p, "new", "estimates.json")
+        if not (os.path.exists(ge) and os.path.exists(te)):
+            continue
+        gt, tt = mean_ns(ge), mean_ns(te)
+        # Per element: hash/tree groups time n operations, the LRU 20000 accesses,
+        # slist groups 1000 (append: 200) elements.
+        n = int(p) if p else (20000 if group == "page_cache_lru" else (200 if group == "slist_append" else 1000))
+        rows.append((group, p or str(n), gt / n, tt / n, gt / tt))
+
+order = ["hash_direct", "hash_int64", "hash_string", "page_cache", "slist", "tree"]
+rows.sort(key=lambda r: (next((i for i, o in enumerate(order) if r[0].startswith(o)), 99), r[0], int(r[1])))
+out = ["| benchmark | n | GLib ns/op | tinyglib ns/op | speedup (GLib time / tinyglib time) |",
+       "|---|---:|---:|---:|---:|"]
+for g, n, gt, tt, r in rows:
+    out.append(f"| {g} | {n} | {gt:.1f} | {tt:.1f} | **{r:.2f}x** |")
+mem = [l.split() for l in open(log) if l.startswith("MEM ")]
+if mem:
+    out += ["", "Heap bytes per entry (glibc `mallinfo2`, table structure only, keys owned by the benchmark):", "",
+            "| container | n | GLib | tinyglib |", "|---|---:|---:|---:|"]
+    for m in mem:
+        vals = dict(kv.split("=") for kv in m[3:])
+        out.append(f"| {m[1]} | {m[2]} | {vals['glib']} | {vals['tinyglib']} |")
+text = open(readme).read()
+new = "<!-- BENCH:BEGIN -->\n" + "\n".join(out) + "\n<!-- BENCH:END -->"
+text = re.sub(r"<!-- BENCH:BEGIN -->.*?<!-- BENCH:END -->", lambda _: new, text, flags=re.S)
+open(readme, "w").write(text)
+print("\n".join(out))
+PY

@@ -1,0 +1,599 @@
+//! tinyglib against the real GLib 2.74, in the same run, same inputs, same call style
+//! (both through function pointers). `tinyglib/bench.sh` runs this and rewrites the
+//! table in `tinyglib/README.md` from criterion's estimates and the `MEM` lines printed
+//! here (bytes of heap per entry, measured with glibc's `mallinfo2`).
+//!
+//! `TINYGLIB_BENCH_MAX` caps the hash-table sizes (default 1_000_000).
+
+// `fp!` reinterprets tinyglib functions (typed `*mut GHashTable`, ...) as the C signature
+// of the `Api` field they initialise; the field declares the target type.
+#![allow(clippy::missing_transmute_annotations)]
+
+use core::ffi::{c_int, c_uint, c_void};
+use std::ffi::CString;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use tinyglib::*;
+
+type Ptr = *mut c_void;
+type CPtr = *const c_void;
+type HashFn = unsafe extern "C" fn(CPtr) -> c_uint;
+type EqFn = unsafe extern "C" fn(CPtr, CPtr) -> c_int;
+type CmpData = unsafe extern "C" fn(CPtr, CPtr, Ptr) -> c_int;
+
+#[link(name = "glib-2.0")]
+extern "C" {
+    fn g_direct_hash(v: CPtr) -> c_uint;
+    fn g_direct_equal(a: CPtr, b: CPtr) -> c_int;
+    fn g_str_hash(v: CPtr) -> c_uint;
+    fn g_str_equal(a: CPtr, b: CPtr) -> c_int;
+    fn g_int64_hash(v: CPtr) -> c_uint;
+    fn g_int64_equal(a: CPtr, b: CPtr) -> c_int;
+    fn g_hash_table_new(h: Option<HashFn>, e: Option<EqFn>) -> Ptr;
+    fn g_hash_table_insert(t: Ptr, k: Ptr, v: Ptr) -> c_int;
+    fn g_hash_table_lookup(t: Ptr, k: CPtr) -> Ptr;
+    fn g_hash_table_remove(t: Ptr, k: CPtr) -> c_int;
+    fn g_hash_table_size(t: Ptr) -> c_uint;
+    fn g_hash_table_destroy(t: Ptr);
+    fn g_slist_prepend(l: *mut GSList, d: Ptr) -> *mut GSList;
+    fn g_slist_append(l: *mut GSList, d: Ptr) -> *mut GSList;
+    fn g_slist_find_custom(
+        l: *mut GSList,
+        d: CPtr,
+        f: Option<unsafe extern "C" fn(CPtr, CPtr) -> c_int>,
+    ) -> *mut GSList;
+    fn g_slist_length(l: *mut GSList) -> c_uint;
+    fn g_slist_free(l: *mut GSList);
+    fn g_queue_new() -> *mut GQueue;
+    fn g_queue_free(q: *mut GQueue);
+    fn g_queue_get_length(q: *mut GQueue) -> c_uint;
+    fn g_queue_push_head(q: *mut GQueue, d: Ptr);
+    fn g_queue_pop_tail(q: *mut GQueue) -> Ptr;
+    fn g_queue_find(q: *mut GQueue, d: CPtr) -> *mut GList;
+    fn g_queue_unlink(q: *mut GQueue, l: *mut GList);
+    fn g_queue_push_head_link(q: *mut GQueue, l: *mut GList);
+    fn g_tree_new_full(
+        c: Option<CmpData>,
+        d: Ptr,
+        kd: Option<unsafe extern "C" fn(Ptr)>,
+        vd: Option<unsafe extern "C" fn(Ptr)>,
+    ) -> Ptr;
+    fn g_tree_insert(t: Ptr, k: Ptr, v: Ptr);
+    fn g_tree_lookup(t: Ptr, k: CPtr) -> Ptr;
+    fn g_tree_remove(t: Ptr, k: CPtr) -> c_int;
+    fn g_tree_destroy(t: Ptr);
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct Mallinfo2 {
+    arena: usize,
+    ordblks: usize,
+    smblks: usize,
+    hblks: usize,
+    hblkhd: usize,
+    usmblks: usize,
+    fsmblks: usize,
+    uordblks: usize,
+    fordblks: usize,
+    keepcost: usize,
+}
+extern "C" {
+    fn mallinfo2() -> Mallinfo2;
+}
+fn heap_in_use() -> usize {
+    // SAFETY: glibc call without preconditions.
+    let m = unsafe { mallinfo2() };
+    m.uordblks + m.hblkhd
+}
+
+struct Api {
+    name: &'static str,
+    direct_hash: HashFn,
+    direct_equal: EqFn,
+    str_hash: HashFn,
+    str_equal: EqFn,
+    int64_hash: HashFn,
+    int64_equal: EqFn,
+    new: unsafe extern "C" fn(Option<HashFn>, Option<EqFn>) -> Ptr,
+    insert: unsafe extern "C" fn(Ptr, Ptr, Ptr) -> c_int,
+    lookup: unsafe extern "C" fn(Ptr, CPtr) -> Ptr,
+    remove: unsafe extern "C" fn(Ptr, CPtr) -> c_int,
+    size: unsafe extern "C" fn(Ptr) -> c_uint,
+    destroy: unsafe extern "C" fn(Ptr),
+    sl_prepend: unsafe extern "C" fn(*mut GSList, Ptr) -> *mut GSList,
+    sl_append: unsafe extern "C" fn(*mut GSList, Ptr) -> *mut GSList,
+    sl_find_custom: unsafe extern "C" fn(
+        *mut GSList,
+        CPtr,
+        Option<unsafe extern "C" fn(CPtr, CPtr) -> c_int>,
+    ) -> *mut GSList,
+    sl_length: unsafe extern "C" fn(*mut GSList) -> c_uint,
+    sl_free: unsafe extern "C" fn(*mut GSList),
+    q_new: unsafe extern "C" fn() -> *mut GQueue,
+    q_free: unsafe extern "C" fn(*mut GQueue),
+    q_len: unsafe extern "C" fn(*mut GQueue) -> c_uint,
+    q_push_head: unsafe extern "C" fn(*mut GQueue, Ptr),
+    q_pop_tail: unsafe extern "C" fn(*mut GQueue) -> Ptr,
+    q_find: unsafe extern "C" fn(*mut GQueue, CPtr) -> *mut GList,
+    q_unlink: unsafe extern "C" fn(*mut GQueue, *mut GList),
+    q_push_head_link: unsafe extern "C" fn(*mut GQueue, *mut GList),
+    t_new_full: unsafe extern "C" fn(
+        Option<CmpData>,
+        Ptr,
+        Option<unsafe extern "C" fn(Ptr)>,
+        Option<unsafe extern "C" fn(Ptr)>,
+    ) -> Ptr,
+    t_insert: unsafe extern "C" fn(Ptr, Ptr, Ptr),
+    t_lookup: unsafe extern "C" fn(Ptr, CPtr) -> Ptr,
+    t_remove: unsafe extern "C" fn(Ptr, CPtr) -> c_int,
+    t_destroy: unsafe extern "C" fn(Ptr),
+}
+
+macro_rules! fp {
+    ($f:expr) => {
+        // SAFETY: same C ABI; only opaque pointer types differ.
+        unsafe { core::mem::transmute::<*const (), _>($f as *const ()) }
+    };
+}
+
+fn apis() -> [Api; 2] {
+    [
+        Api {
+            name: "glib",
+            direct_hash: g_direct_hash,
+            direct_equal: g_direct_equal,
+            str_hash: g_str_hash,
+            str_equal: g_str_equal,
+            int64_hash: g_int64_hash,
+            int64_equal: g_int64_equal,
+            new: g_hash_table_new,
+            insert: g_hash_table_insert,
+            lookup: g_hash_table_lookup,
+            remove: g_hash_table_remove,
+            size: g_hash_table_size,
+            destroy: g_hash_table_destroy,
+            sl_prepend: g_slist_prepend,
+            sl_append: g_slist_append,
+            sl_find_custom: g_slist_find_custom,
+            sl_length: g_slist_length,
+            sl_free: g_slist_free,
+            q_new: g_queue_new,
+            q_free: g_queue_free,
+            q_len: g_queue_get_length,
+            q_push_head: g_queue_push_head,
+            q_pop_tail: g_queue_pop_tail,
+            q_find: g_queue_find,
+            q_unlink: g_queue_unlink,
+            q_push_head_link: g_queue_push_head_link,
+            t_new_full: g_tree_new_full,
+            t_insert: g_tree_insert,
+            t_lookup: g_tree_lookup,
+            t_remove: g_tree_remove,
+            t_destroy: g_tree_destroy,
+        },
+        Api {
+            name: "tinyglib",
+            direct_hash: tinyglib_g_direct_hash,
+            direct_equal: tinyglib_g_direct_equal,
+            str_hash: tinyglib_g_str_hash,
+            str_equal: tinyglib_g_str_equal,
+            int64_hash: tinyglib_g_int64_hash,
+            int64_equal: tinyglib_g_int64_equal,
+            new: fp!(tinyglib_g_hash_table_new),
+            insert: fp!(tinyglib_g_hash_table_insert),
+            lookup: fp!(tinyglib_g_hash_table_lookup),
+            remove: fp!(tinyglib_g_hash_table_remove),
+            size: fp!(tinyglib_g_hash_table_size),
+            destroy: fp!(tinyglib_g_hash_table_destroy),
+            sl_prepend: tinyglib_g_slist_prepend,
+            sl_append: tinyglib_g_slist_append,
+            sl_find_custom: tinyglib_g_slist_find_custom,
+            sl_length: tinyglib_g_slist_length,
+            sl_free: tinyglib_g_slist_free,
+            q_new: tinyglib_g_queue_new,
+            q_free: tinyglib_g_queue_free,
+            q_len: tinyglib_g_queue_get_length,
+            q_push_head: tinyglib_g_queue_push_head,
+            q_pop_tail: tinyglib_g_queue_pop_tail,
+            q_find: tinyglib_g_queue_find,
+            q_unlink: tinyglib_g_queue_unlink,
+            q_push_head_link: tinyglib_g_queue_push_head_link,
+            t_new_full: fp!(tinyglib_g_tree_new_full),
+            t_insert: fp!(tinyglib_g_tree_insert),
+            t_lookup: fp!(tinyglib_g_tree_lookup),
+            t_remove: fp!(tinyglib_g_tree_remove),
+            t_destroy: fp!(tinyglib_g_tree_destroy),
+        },
+    ]
+}
+
+/// Keys of one kind, owned by the benchmark (tables get no destroy notifiers).
+enum Keys {
+    Direct(Vec<usize>),
+    Int64(Vec<i64>),
+    Str(Vec<CString>),
+}
+
+impl Keys {
+    fn new(kind: &str, n: usize) -> Keys {
+        // Distinct pseudo-random keys: an odd multiplier is a bijection mod 2^32.
+        let mix = |i: usize| (i as u32).wrapping_mul(0x9E37_79B1) as usize;
+        match kind {
+            "direct" => Keys::Direct((0..n).map(mix).collect()),
+            // Distinct low halves (g_int64_hash keeps only those), varying high halves.
+            "int64" => Keys::Int64((0..n).map(|i| ((i as i64) << 32) | mix(i) as i64).collect()),
+            _ => Keys::Str(
+                (0..n)
+                    .map(|i| CString::new(format!("/local/domain/{}/name", mix(i))).unwrap())
+                    .collect(),
+            ),
+        }
+    }
+    fn ptr(&self, i: usize) -> Ptr {
+        match self {
+            Keys::Direct(v) => v[i] as Ptr,
+            Keys::Int64(v) => &v[i] as *const i64 as Ptr,
+            Keys::Str(v) => v[i].as_ptr() as Ptr,
+        }
+    }
+    fn funcs(&self, a: &Api) -> (HashFn, EqFn) {
+        match self {
+            Keys::Direct(_) => (a.direct_hash, a.direct_equal),
+            Keys::Int64(_) => (a.int64_hash, a.int64_equal),
+            Keys::Str(_) => (a.str_hash, a.str_equal),
+        }
+    }
+}
+
+fn build(a: &Api, keys: &Keys, n: usize) -> Ptr {
+    let (h, e) = keys.funcs(a);
+    // SAFETY: keys outlive the table; functions match the key kind.
+    unsafe {
+        let t = (a.new)(Some(h), Some(e));
+        for i in 0..n {
+            (a.insert)(t, keys.ptr(i), (i + 1) as Ptr);
+        }
+        assert_eq!((a.size)(t) as usize, n);
+        t
+    }
+}
+
+/// A random permutation of 0..n (lookups and removals in an order unrelated to inserts).
+fn shuffled(n: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..n).collect();
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    for i in (1..n).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    v
+}
+
+fn sizes() -> Vec<usize> {
+    let max: usize = std::env::var("TINYGLIB_BENCH_MAX")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    [1_000, 10_000, 100_000, 1_000_000]
+        .into_iter()
+        .filter(|&n| n <= max)
+        .collect()
+}
+
+fn memory_report() {
+    for kind in ["direct", "int64", "string"] {
+        for &n in &sizes() {
+            let keys = Keys::new(kind, n);
+            let mut line = format!("MEM hash_{kind} {n}");
+            for a in &apis() {
+                let before = heap_in_use();
+                let t = build(a, &keys, n);
+                let bytes = heap_in_use() - before;
+                // SAFETY: built above.
+                unsafe { (a.destroy)(t) };
+                line += &format!(" {}={:.1}", a.name, bytes as f64 / n as f64);
+            }
+            println!("{line}");
+        }
+    }
+    let n = 100_000;
+    let mut line = format!("MEM tree {n}");
+    for a in &apis() {
+        let before = heap_in_use();
+        // SAFETY: integer keys with an integer comparator.
+        unsafe {
+            let t = (a.t_new_full)(Some(usize_cmp), core::ptr::null_mut(), None, None);
+            for &i in &shuffled(n) {
+                (a.t_insert)(t, (i + 1) as Ptr, i as Ptr);
+            }
+            let bytes = heap_in_use() - before;
+            (a.t_destroy)(t);
+            line += &format!(" {}={:.1}", a.name, bytes as f64 / n as f64);
+        }
+    }
+    println!("{line}");
+    let mut line = format!("MEM slist {n}");
+    for a in &apis() {
+        let before = heap_in_use();
+        // SAFETY: list built and freed here.
+        unsafe {
+            let mut l = core::ptr::null_mut();
+            for i in 0..n {
+                l = (a.sl_prepend)(l, i as Ptr);
+            }
+            let bytes = heap_in_use() - before;
+            (a.sl_free)(l);
+            line += &format!(" {}={:.1}", a.name, bytes as f64 / n as f64);
+        }
+    }
+    println!("{line}");
+}
+
+fn bench_hash(c: &mut Criterion) {
+    for kind in ["direct", "int64", "string"] {
+        for op in ["insert", "lookup", "remove"] {
+            let mut g = c.benchmark_group(format!("hash_{kind}_{op}"));
+            g.sampling_mode(SamplingMode::Flat);
+            for &n in &sizes() {
+                let keys = Keys::new(kind, n);
+                let order = shuffled(n);
+                g.throughput(Throughput::Elements(n as u64));
+                for a in &apis() {
+                    let lookup_table = if op == "lookup" {
+                        Some(build(a, &keys, n))
+                    } else {
+                        None
+                    };
+                    g.bench_with_input(BenchmarkId::new(a.name, n), &n, |b, &n| {
+                        b.iter_custom(|iters| {
+                            let mut total = Duration::ZERO;
+                            for _ in 0..iters {
+                                // SAFETY: keys outlive the tables; each table is destroyed once.
+                                unsafe {
+                                    match op {
+                                        "insert" => {
+                                            let (h, e) = keys.funcs(a);
+                                            let t = (a.new)(Some(h), Some(e));
+                                            let start = Instant::now();
+                                            for &i in &order {
+                                                (a.insert)(t, keys.ptr(i), (i + 1) as Ptr);
+                                            }
+                                            total += start.elapsed();
+                                            (a.destroy)(t);
+                                        }
+                                        "lookup" => {
+                                            let t = lookup_table.unwrap();
+                                            let start = Instant::now();
+                                            let mut sum = 0usize;
+                                            for &i in &order {
+                                                sum = sum.wrapping_add(
+                                                    (a.lookup)(t, keys.ptr(i)) as usize
+                                                );
+                                            }
+                                            total += start.elapsed();
+                                            assert_eq!(sum, n * (n + 1) / 2);
+                                        }
+                                        _ => {
+                                            let t = build(a, &keys, n);
+                                            let start = Instant::now();
+                                            for &i in &order {
+                                                black_box((a.remove)(t, keys.ptr(i)));
+                                            }
+                                            total += start.elapsed();
+                                            (a.destroy)(t);
+                                        }
+                                    }
+                                }
+                            }
+                            total
+                        })
+                    });
+                    if let Some(t) = lookup_table {
+                        // SAFETY: built above.
+                        unsafe { (a.destroy)(t) };
+                    }
+                }
+            }
+            g.finish();
+        }
+    }
+}
+
+/// LibVMI's driver/memory_cache.c: a GHashTable of pages plus a GQueue as LRU list,
+/// 512 pages; a hit moves the page to the head (find, unlink, push_head_link), a miss
+/// evicts the tail (pop_tail, remove) and inserts (push_head, insert).
+fn bench_page_cache(c: &mut Criterion) {
+    const CAP: usize = 512;
+    const ACCESSES: usize = 20_000;
+    let mut g = c.benchmark_group("page_cache_lru");
+    g.throughput(Throughput::Elements(ACCESSES as u64));
+    // 80% of accesses in a hot set of 400 pages, the rest over 4096 pages.
+    let mut x = 0x1234_5678u64;
+    let pattern: Vec<usize> = (0..ACCESSES)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let page = if x % 10 < 8 {
+                (x >> 8) % 400
+            } else {
+                (x >> 8) % 4096
+            };
+            (page as usize) << 12
+        })
+        .collect();
+    for a in &apis() {
+        g.bench_function(a.name, |b| {
+            b.iter(|| {
+                // SAFETY: table and queue built and freed here; keys are integers.
+                unsafe {
+                    let t = (a.new)(Some(a.direct_hash), Some(a.direct_equal));
+                    let q = (a.q_new)();
+                    let mut hits = 0usize;
+                    for &paddr in &pattern {
+                        let key = paddr as Ptr;
+                        if !(a.lookup)(t, key).is_null() {
+                            hits += 1;
+                            let l = (a.q_find)(q, key);
+                            (a.q_unlink)(q, l);
+                            (a.q_push_head_link)(q, l);
+                        } else {
+                            if (a.q_len)(q) as usize >= CAP {
+                                let old = (a.q_pop_tail)(q);
+                                (a.remove)(t, old);
+                            }
+                            (a.q_push_head)(q, key);
+                            (a.insert)(t, key, (paddr | 1) as Ptr);
+                        }
+                    }
+                    (a.q_free)(q);
+                    (a.destroy)(t);
+                    hits
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+unsafe extern "C" fn data_cmp(a: CPtr, b: CPtr) -> c_int {
+    (a != b) as c_int
+}
+
+fn bench_slist(c: &mut Criterion) {
+    const N: usize = 1000;
+    for op in ["prepend_free", "append", "find_custom", "length"] {
+        let mut g = c.benchmark_group(format!("slist_{op}"));
+        let n = if op == "append" { 200 } else { N };
+        g.throughput(Throughput::Elements(n as u64));
+        for a in &apis() {
+            // SAFETY: lists built and freed here.
+            unsafe {
+                let mut base = core::ptr::null_mut();
+                for i in 0..n {
+                    base = (a.sl_prepend)(base, i as Ptr);
+                }
+                g.bench_function(a.name, |b| match op {
+                    "prepend_free" => b.iter(|| {
+                        let mut l = core::ptr::null_mut();
+                        for i in 0..n {
+                            l = (a.sl_prepend)(l, i as Ptr);
+                        }
+                        (a.sl_free)(black_box(l));
+                    }),
+                    "append" => b.iter(|| {
+                        let mut l = core::ptr::null_mut();
+                        for i in 0..n {
+                            l = (a.sl_append)(l, i as Ptr);
+                        }
+                        (a.sl_free)(black_box(l));
+                    }),
+                    "find_custom" => b.iter(|| {
+                        (a.sl_find_custom)(base, black_box(0usize) as CPtr, Some(data_cmp))
+                    }),
+                    _ => b.iter(|| (a.sl_length)(black_box(base))),
+                });
+                (a.sl_free)(base);
+            }
+        }
+        g.finish();
+    }
+}
+
+unsafe extern "C" fn usize_cmp(a: CPtr, b: CPtr, _d: Ptr) -> c_int {
+    (a as usize).cmp(&(b as usize)) as c_int
+}
+
+fn bench_tree(c: &mut Criterion) {
+    for op in ["insert", "lookup", "remove"] {
+        let mut g = c.benchmark_group(format!("tree_{op}"));
+        g.sampling_mode(SamplingMode::Flat);
+        for n in [1_000usize, 100_000] {
+            let order = shuffled(n);
+            g.throughput(Throughput::Elements(n as u64));
+            for a in &apis() {
+                // SAFETY: integer keys; each tree destroyed once.
+                let build_tree = || unsafe {
+                    let t = (a.t_new_full)(Some(usize_cmp), core::ptr::null_mut(), None, None);
+                    for &i in &order {
+                        (a.t_insert)(t, (i + 1) as Ptr, (i + 1) as Ptr);
+                    }
+                    t
+                };
+                let lookup_tree = if op == "lookup" {
+                    Some(build_tree())
+                } else {
+                    None
+                };
+                g.bench_with_input(BenchmarkId::new(a.name, n), &n, |b, _| {
+                    b.iter_custom(|iters| {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            // SAFETY: as above.
+                            unsafe {
+                                match op {
+                                    "insert" => {
+                                        let t = (a.t_new_full)(
+                                            Some(usize_cmp),
+                                            core::ptr::null_mut(),
+                                            None,
+                                            None,
+                                        );
+                                        let start = Instant::now();
+                                        for &i in &order {
+                                            (a.t_insert)(t, (i + 1) as Ptr, (i + 1) as Ptr);
+                                        }
+                                        total += start.elapsed();
+                                        (a.t_destroy)(t);
+                                    }
+                                    "lookup" => {
+                                        let t = lookup_tree.unwrap();
+                                        let start = Instant::now();
+                                        for i in 0..n {
+                                            black_box((a.t_lookup)(t, (i + 1) as CPtr));
+                                        }
+                                        total += start.elapsed();
+                                    }
+                                    _ => {
+                                        let t = build_tree();
+                                        let start = Instant::now();
+                                        for i in 0..n {
+                                            black_box((a.t_remove)(t, (i + 1) as CPtr));
+                                        }
+                                        total += start.elapsed();
+                                        (a.t_destroy)(t);
+                                    }
+                                }
+                            }
+                        }
+                        total
+                    })
+                });
+                if let Some(t) = lookup_tree {
+                    // SAFETY: built above.
+                    unsafe { (a.t_destroy)(t) };
+                }
+            }
+        }
+        g.finish();
+    }
+}
+
+fn main() {
+    memory_report();
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_millis(700))
+        .configure_from_args();
+    bench_hash(&mut c);
+    bench_page_cache(&mut c);
+    bench_slist(&mut c);
+    bench_tree(&mut c);
+    c.final_summary();
+}

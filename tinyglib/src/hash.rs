@@ -1,0 +1,1630 @@
+//! `GHashTable`: open addressing over raw arrays, with the user's hash cached per slot.
+//!
+//! Layout: one block of `size` packed slot records `[hash word][key][value]`; the hash
+//! word is 0 = empty, 1 = tombstone, else the hash (0 and 1 remapped to 2). A probe that
+//! matches the hash finds key and value in the same cache line.
+//! Keys and values are each stored in 32 bits until one that needs 64 bits arrives
+//! (then the pair array is widened in place, slot positions unchanged), so per-slot
+//! memory is 12 to 20 bytes, as in GLib 2.74. Probing walks 16-slot groups, starting
+//! inside a group chosen by a Fibonacci mix of the hash, then jumps
+//! group-wise with triangular steps, which visits every group of a power-of-two table.
+//! Sizing follows GLib's policy (grow when empties run out at 1/17, shrink below 1/4
+//! full, new size the power of two above 4/3 of the entries), so slot counts match.
+//!
+//! The stock hash/equality functions (`g_direct_*`, `g_int64_*`, `g_str_*`, or NULL)
+//! are recognised and inlined; user functions are called through their pointers.
+//!
+//! Re-entrancy: no Rust reference into a table is alive while a user function runs.
+//! Entries are detached (size updated, structure version bumped) before notifiers run.
+//! An equality function that modifies the table makes the probe start over; foreach,
+//! foreach_remove and iterators end when the structure version moves under them.
+
+use alloc::alloc::{alloc_zeroed, dealloc, Layout};
+use alloc::boxed::Box;
+use core::marker::PhantomData;
+
+use crate::strings::cstrcmp;
+use crate::{
+    gbool, gboolean, gconstpointer, gint, gpointer, guint, GDestroyNotify, GEqualFunc, GHFunc,
+    GHRFunc, GHashFunc, FALSE, TRUE,
+};
+use crate::{
+    tinyglib_g_direct_equal, tinyglib_g_direct_hash, tinyglib_g_int64_equal, tinyglib_g_int64_hash,
+    tinyglib_g_str_equal, tinyglib_g_str_hash,
+};
+
+const EMPTY: u32 = 0;
+const TOMBSTONE: u32 = 1;
+const MIN_SHIFT: u32 = 3;
+const GROUP: usize = 16;
+const BLOCK_ALIGN: usize = 16;
+
+type HashFn = unsafe extern "C" fn(gconstpointer) -> guint;
+type EqualFn = unsafe extern "C" fn(gconstpointer, gconstpointer) -> gboolean;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Direct,
+    Int64,
+    Str,
+    Custom,
+}
+
+/// An opaque hash table (`GHashTable *`). Create it with [`tinyglib_g_hash_table_new`]
+/// or [`tinyglib_g_hash_table_new_full`], free it with [`tinyglib_g_hash_table_destroy`].
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t: *mut GHashTable = tinyglib_g_hash_table_new(None, None);
+///     assert_eq!(tinyglib_g_hash_table_size(t), 0);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+pub struct GHashTable {
+    /// Slot words and key/value pairs; one allocation of `block_layout` bytes.
+    slots: Blk,
+    size: usize,
+    shift: u32,
+    nnodes: usize,
+    /// Live entries plus tombstones.
+    noccupied: usize,
+    /// Bit 0: keys stored in 64 bits; bit 1: values stored in 64 bits.
+    wide: u8,
+    kind: Kind,
+    /// The operations specialised for `kind` and `wide`.
+    ops: Ops,
+    hash_func: HashFn,
+    key_equal: EqualFn,
+    key_destroy: GDestroyNotify,
+    value_destroy: GDestroyNotify,
+    /// Bumped whenever an entry is added or removed (not when a value is overwritten).
+    version: usize,
+}
+
+/// A caller-allocated iterator, exactly GLib's 40-byte layout (`GHashTableIter`).
+/// Initialise it with [`tinyglib_g_hash_table_iter_init`].
+///
+/// ```
+/// assert_eq!(core::mem::size_of::<tinyglib::GHashTableIter>(), 40);
+/// assert_eq!(core::mem::align_of::<tinyglib::GHashTableIter>(), 8);
+/// ```
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct GHashTableIter {
+    /// The table (private).
+    pub dummy1: gpointer,
+    /// The next slot to visit (private).
+    pub dummy2: gpointer,
+    /// The table's structure version at `iter_init` (private).
+    pub dummy3: gpointer,
+    /// Unused.
+    pub dummy4: gint,
+    /// Unused.
+    pub dummy5: gboolean,
+    /// Unused.
+    pub dummy6: gpointer,
+}
+
+impl Default for GHashTableIter {
+    fn default() -> Self {
+        GHashTableIter {
+            dummy1: core::ptr::null_mut(),
+            dummy2: core::ptr::null_mut(),
+            dummy3: core::ptr::null_mut(),
+            dummy4: 0,
+            dummy5: 0,
+            dummy6: core::ptr::null_mut(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Storage words: 32-bit ("small") or 64-bit ("big") keys and values.
+
+trait Word {
+    const N: usize;
+    /// # Safety
+    /// `p` is readable for `N` bytes.
+    unsafe fn rd(p: *const u8) -> usize;
+    /// # Safety
+    /// `p` is writable for `N` bytes; `x` fits in `N` bytes.
+    unsafe fn wr(p: *mut u8, x: usize);
+}
+
+struct Small;
+struct Big;
+
+impl Word for Small {
+    const N: usize = 4;
+    #[inline(always)]
+    unsafe fn rd(p: *const u8) -> usize {
+        // SAFETY: caller guarantees 4 readable bytes.
+        unsafe { (p as *const u32).read_unaligned() as usize }
+    }
+    #[inline(always)]
+    unsafe fn wr(p: *mut u8, x: usize) {
+        // SAFETY: caller guarantees 4 writable bytes.
+        unsafe { (p as *mut u32).write_unaligned(x as u32) }
+    }
+}
+
+impl Word for Big {
+    const N: usize = 8;
+    #[inline(always)]
+    unsafe fn rd(p: *const u8) -> usize {
+        // SAFETY: caller guarantees 8 readable bytes.
+        unsafe { (p as *const u64).read_unaligned() as usize }
+    }
+    #[inline(always)]
+    unsafe fn wr(p: *mut u8, x: usize) {
+        // SAFETY: caller guarantees 8 writable bytes.
+        unsafe { (p as *mut u64).write_unaligned(x as u64) }
+    }
+}
+
+trait Mode {
+    type K: Word;
+    type V: Word;
+    const STRIDE: usize = <Self::K as Word>::N + <Self::V as Word>::N;
+}
+
+struct M<K, V>(PhantomData<(K, V)>);
+
+impl<K: Word, V: Word> Mode for M<K, V> {
+    type K = K;
+    type V = V;
+}
+
+/// A table block: `size` packed slot records `[hash word: u32][key][value]`, so a probe
+/// that matches the hash word finds key and value in the same cache line (one memory
+/// round trip per lookup in large tables).
+#[derive(Clone, Copy)]
+struct Blk {
+    p: *mut u8,
+}
+
+#[inline(always)]
+const fn rec<Mo: Mode>() -> usize {
+    4 + Mo::STRIDE
+}
+
+#[inline(always)]
+unsafe fn hash_at<Mo: Mode>(b: Blk, i: usize) -> u32 {
+    // SAFETY: slot `i` is inside the block.
+    unsafe { (b.p.add(i * rec::<Mo>()) as *const u32).read_unaligned() }
+}
+
+#[inline(always)]
+unsafe fn set_hash<Mo: Mode>(b: Blk, i: usize, h: u32) {
+    // SAFETY: slot `i` is inside the block.
+    unsafe { (b.p.add(i * rec::<Mo>()) as *mut u32).write_unaligned(h) }
+}
+
+#[inline(always)]
+unsafe fn key_at<Mo: Mode>(b: Blk, i: usize) -> usize {
+    // SAFETY: slot `i` is inside the block.
+    unsafe { Mo::K::rd(b.p.add(i * rec::<Mo>() + 4)) }
+}
+
+#[inline(always)]
+unsafe fn val_at<Mo: Mode>(b: Blk, i: usize) -> usize {
+    // SAFETY: slot `i` is inside the block.
+    unsafe { Mo::V::rd(b.p.add(i * rec::<Mo>() + 4 + <Mo::K as Word>::N)) }
+}
+
+#[inline(always)]
+unsafe fn set_key<Mo: Mode>(b: Blk, i: usize, k: usize) {
+    // SAFETY: slot `i` is inside the block; the width was checked by the caller.
+    unsafe { Mo::K::wr(b.p.add(i * rec::<Mo>() + 4), k) }
+}
+
+#[inline(always)]
+unsafe fn set_val<Mo: Mode>(b: Blk, i: usize, v: usize) {
+    // SAFETY: slot `i` is inside the block; the width was checked by the caller.
+    unsafe { Mo::V::wr(b.p.add(i * rec::<Mo>() + 4 + <Mo::K as Word>::N), v) }
+}
+
+// Runtime-width access for the cold paths (resize, iteration, remove_all).
+
+#[inline]
+fn key_size(wide: u8) -> usize {
+    if wide & 1 != 0 {
+        8
+    } else {
+        4
+    }
+}
+
+/// Bytes per slot record in width `wide`: 12, 16 or 20 (GLib 2.74's three arrays hold
+/// the same 4 + 4|8 + 4|8 bytes per slot).
+#[inline]
+fn rec_size(wide: u8) -> usize {
+    4 + key_size(wide) + if wide & 2 != 0 { 8 } else { 4 }
+}
+
+#[inline]
+unsafe fn rd_word(p: *const u8, n: usize) -> usize {
+    // SAFETY: `n` bytes are readable at `p`.
+    unsafe {
+        if n == 8 {
+            Big::rd(p)
+        } else {
+            Small::rd(p)
+        }
+    }
+}
+
+#[inline]
+unsafe fn wr_word(p: *mut u8, n: usize, x: usize) {
+    // SAFETY: `n` bytes are writable at `p` and `x` fits.
+    unsafe {
+        if n == 8 {
+            Big::wr(p, x)
+        } else {
+            Small::wr(p, x)
+        }
+    }
+}
+
+#[inline]
+unsafe fn rt_hash(b: Blk, wide: u8, i: usize) -> u32 {
+    // SAFETY: slot `i` is inside the block.
+    unsafe { (b.p.add(i * rec_size(wide)) as *const u32).read_unaligned() }
+}
+
+#[inline]
+unsafe fn rt_set_hash(b: Blk, wide: u8, i: usize, h: u32) {
+    // SAFETY: slot `i` is inside the block.
+    unsafe { (b.p.add(i * rec_size(wide)) as *mut u32).write_unaligned(h) }
+}
+
+/// Reads the key and value of slot `i` in width `wide`.
+#[inline]
+unsafe fn read_pair(b: Blk, wide: u8, i: usize) -> (usize, usize) {
+    let (ks, rs) = (key_size(wide), rec_size(wide));
+    // SAFETY: slot `i` is inside the block.
+    unsafe {
+        let p = b.p.add(i * rs + 4);
+        (rd_word(p, ks), rd_word(p.add(ks), rs - 4 - ks))
+    }
+}
+
+#[inline]
+unsafe fn write_pair(b: Blk, wide: u8, i: usize, k: usize, v: usize) {
+    let (ks, rs) = (key_size(wide), rec_size(wide));
+    // SAFETY: slot `i` is inside the block; widths were checked.
+    unsafe {
+        let p = b.p.add(i * rs + 4);
+        wr_word(p, ks, k);
+        wr_word(p.add(ks), rs - 4 - ks, v);
+    }
+}
+
+fn block_layout(size: usize, wide: u8) -> Layout {
+    // Sizes are powers of two far below any overflow (bounded by the address space).
+    let bytes = size * rec_size(wide);
+    // SAFETY: BLOCK_ALIGN is a power of two and `bytes` is far below isize::MAX.
+    unsafe { Layout::from_size_align_unchecked(bytes, BLOCK_ALIGN) }
+}
+
+/// Allocates a zeroed (all-empty) block of `size` slots.
+unsafe fn alloc_block(size: usize, wide: u8) -> Blk {
+    let layout = block_layout(size, wide);
+    // SAFETY: non-zero size.
+    let p = unsafe { alloc_zeroed(layout) };
+    if p.is_null() {
+        alloc::alloc::handle_alloc_error(layout);
+    }
+    Blk { p }
+}
+
+unsafe fn free_block(b: Blk, size: usize, wide: u8) {
+    // SAFETY: the block was allocated by alloc_block with this size and width.
+    unsafe { dealloc(b.p, block_layout(size, wide)) }
+}
+
+// ---------------------------------------------------------------------------------------
+// Key kinds: inlined stock functions, or calls through the user's pointers.
+
+trait Keys {
+    /// Whether `eq` may call user code (then the probe re-checks the version).
+    const CALLS_OUT: bool;
+    /// # Safety
+    /// `t` is a live table; `key` is valid for the table's hash function.
+    unsafe fn hash(t: *const GHashTable, key: gconstpointer) -> u32;
+    /// # Safety
+    /// As `hash`; `stored` is a key of the table.
+    unsafe fn eq(t: *const GHashTable, stored: usize, key: gconstpointer) -> bool;
+}
+
+struct DirectK;
+struct Int64K;
+struct StrK;
+struct CustomK;
+
+impl Keys for DirectK {
+    const CALLS_OUT: bool = false;
+    #[inline(always)]
+    unsafe fn hash(_t: *const GHashTable, key: gconstpointer) -> u32 {
+        fold_add(key as usize as u64)
+    }
+    #[inline(always)]
+    unsafe fn eq(_t: *const GHashTable, stored: usize, key: gconstpointer) -> bool {
+        stored == key as usize
+    }
+}
+
+impl Keys for Int64K {
+    const CALLS_OUT: bool = false;
+    #[inline(always)]
+    unsafe fn hash(_t: *const GHashTable, key: gconstpointer) -> u32 {
+        // SAFETY: keys of an int64 table point to gint64s.
+        fold_add(unsafe { (key as *const i64).read_unaligned() } as u64)
+    }
+    #[inline(always)]
+    unsafe fn eq(_t: *const GHashTable, stored: usize, key: gconstpointer) -> bool {
+        // SAFETY: keys of an int64 table point to gint64s.
+        unsafe { (stored as *const i64).read_unaligned() == (key as *const i64).read_unaligned() }
+    }
+}
+
+impl Keys for StrK {
+    const CALLS_OUT: bool = false;
+    #[inline(always)]
+    unsafe fn hash(_t: *const GHashTable, key: gconstpointer) -> u32 {
+        // SAFETY: keys of a string table are valid strings.
+        unsafe { fast_str_hash(key as *const u8) }
+    }
+    #[inline(always)]
+    unsafe fn eq(_t: *const GHashTable, stored: usize, key: gconstpointer) -> bool {
+        // SAFETY: keys of a string table are valid strings.
+        stored == key as usize || unsafe { str_equal(stored as *const _, key as *const _) }
+    }
+}
+
+impl Keys for CustomK {
+    const CALLS_OUT: bool = true;
+    #[inline(always)]
+    unsafe fn hash(t: *const GHashTable, key: gconstpointer) -> u32 {
+        // SAFETY: `t` is live; the function pointer is copied out before the call.
+        unsafe {
+            let f = (*t).hash_func;
+            f(key)
+        }
+    }
+    #[inline(always)]
+    unsafe fn eq(t: *const GHashTable, stored: usize, key: gconstpointer) -> bool {
+        // SAFETY: `t` is live; the function pointer is copied out before the call; GLib
+        // passes the stored key first.
+        unsafe {
+            let f = (*t).key_equal;
+            f(stored as gconstpointer, key) != 0
+        }
+    }
+}
+
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Folds a 64-bit key into 32 bits, keeping its high half (GLib's `g_direct_hash` and
+/// `g_int64_hash` drop it). Additive, so an arithmetic progression of keys (page
+/// addresses, indices) stays one, which the Fibonacci placement in [`home`] spreads
+/// almost perfectly evenly. The stock hash values are never observable through a table
+/// (only its iteration order, which GLib leaves undefined), so tables keyed by the stock
+/// functions may hash differently inside.
+#[inline(always)]
+fn fold_add(x: u64) -> u32 {
+    (x as u32).wrapping_add((x >> 32) as u32)
+}
+
+/// A word-at-a-time string hash (for tables whose hash function is `g_str_hash`).
+///
+/// # Safety
+/// `s` is a valid NUL-terminated string.
+#[inline(always)]
+unsafe fn fast_str_hash(s: *const u8) -> u32 {
+    // SAFETY: every read lies within the string's `len` bytes.
+    unsafe {
+        let len = crate::sys::strlen(s as *const _);
+        let rd8 = |i: usize| (s.add(i) as *const u64).read_unaligned();
+        let rd4 = |i: usize| (s.add(i) as *const u32).read_unaligned() as u64;
+        let mut h = (len as u64).wrapping_mul(MIX);
+        if len >= 8 {
+            let mut i = 0;
+            while i + 8 <= len {
+                h = (h ^ rd8(i)).wrapping_mul(MIX).rotate_left(29);
+                i += 8;
+            }
+            if i < len {
+                h = (h ^ rd8(len - 8)).wrapping_mul(MIX).rotate_left(29);
+            }
+        } else if len >= 4 {
+            h = (h ^ (rd4(0) | rd4(len - 4) << 32)).wrapping_mul(MIX);
+        } else if len > 0 {
+            let w = *s as u64 | (*s.add(len / 2) as u64) << 8 | (*s.add(len - 1) as u64) << 16;
+            h = (h ^ w).wrapping_mul(MIX);
+        }
+        h ^= h >> 31;
+        (h.wrapping_mul(MIX) >> 32) as u32
+    }
+}
+
+/// String equality: libc `strcmp` (vectorised), or a byte loop under Miri.
+///
+/// # Safety
+/// Both are valid NUL-terminated strings.
+#[inline(always)]
+unsafe fn str_equal(a: *const core::ffi::c_char, b: *const core::ffi::c_char) -> bool {
+    // SAFETY: forwarded.
+    unsafe {
+        if cfg!(miri) {
+            cstrcmp(a, b) == 0
+        } else {
+            crate::sys::strcmp(a, b) == 0
+        }
+    }
+}
+
+/// Remaps the user's hash so it never collides with EMPTY/TOMBSTONE.
+#[inline(always)]
+fn slot_hash(h: u32) -> u32 {
+    h.max(2)
+}
+
+/// The preferred slot of a (remapped) hash in a table of `1 << shift` slots.
+#[inline(always)]
+fn home(h: u32, shift: u32) -> usize {
+    ((h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - shift)) as usize
+}
+
+enum Probe {
+    Found(usize),
+    Vacant(usize),
+}
+
+/// Finds `key` (hash `h`, remapped), or the slot where it would be inserted (the first
+/// tombstone on its path, else the empty slot that ends the path). The path walks a
+/// 16-slot group from the hash's home slot (wrapping inside the group), then jumps to
+/// other groups by triangular steps, which visits every group of a power-of-two table.
+#[inline(always)]
+unsafe fn probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer, h: u32) -> Probe {
+    'restart: loop {
+        // SAFETY: `t` is live; fields are read by value, no reference is kept.
+        let (b, size, shift, version) =
+            unsafe { ((*t).slots, (*t).size, (*t).shift, (*t).version) };
+        let g = if size < GROUP { size } else { GROUP };
+        let gm = g - 1;
+        let start = home(h, shift);
+        let off = start & gm;
+        let mut base = start & !gm;
+        let mut step = 0;
+        let mut tomb = usize::MAX;
+        loop {
+            for j in 0..g {
+                let i = base + ((off + j) & gm);
+                // SAFETY: i < size.
+                let sh = unsafe { hash_at::<Mo>(b, i) };
+                if sh == h {
+                    // SAFETY: slot i is occupied; `stored` is a key of this table.
+                    let equal = unsafe { K::eq(t, key_at::<Mo>(b, i), key) };
+                    // SAFETY: `t` is still live (the callback may not destroy the table).
+                    if K::CALLS_OUT && unsafe { (*t).version } != version {
+                        continue 'restart;
+                    }
+                    if equal {
+                        return Probe::Found(i);
+                    }
+                } else if sh == EMPTY {
+                    return Probe::Vacant(if tomb != usize::MAX { tomb } else { i });
+                } else if sh == TOMBSTONE && tomb == usize::MAX {
+                    tomb = i;
+                }
+            }
+            step += 1;
+            if step * g > size {
+                // Every group visited without an empty slot: impossible while the sizing
+                // policy keeps empties (then a tombstone was seen), but stay total.
+                return Probe::Vacant(tomb);
+            }
+            base = (base + step * g) & (size - 1);
+        }
+    }
+}
+
+/// Finds an empty slot for hash `h` in a block without tombstones (resize).
+#[inline]
+unsafe fn empty_slot(b: Blk, wide: u8, size: usize, shift: u32, h: u32) -> usize {
+    let g = if size < GROUP { size } else { GROUP };
+    let gm = g - 1;
+    let start = home(h, shift);
+    let off = start & gm;
+    let mut base = start & !gm;
+    let mut step = 0;
+    loop {
+        for j in 0..g {
+            let i = base + ((off + j) & gm);
+            // SAFETY: i < size.
+            if unsafe { rt_hash(b, wide, i) } == EMPTY {
+                return i;
+            }
+        }
+        step += 1;
+        base = (base + step * g) & (size - 1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sizing.
+
+fn shift_for(nnodes: usize) -> u32 {
+    let n = nnodes.saturating_mul(1333) / 1000;
+    let bits = usize::BITS - n.leading_zeros();
+    bits.max(MIN_SHIFT)
+}
+
+/// Rebuilds the table with `1 << shift` slots (drops tombstones). Calls no user code.
+unsafe fn resize(t: *mut GHashTable, shift: u32) {
+    // SAFETY: `t` is live and exclusively ours for the duration (no callouts).
+    unsafe {
+        let (old, old_size, wide) = ((*t).slots, (*t).size, (*t).wide);
+        let size = 1usize << shift;
+        let slots = alloc_block(size, wide);
+        let st = rec_size(wide);
+        for i in 0..old_size {
+            let h = rt_hash(old, wide, i);
+            if h > TOMBSTONE {
+                let j = empty_slot(slots, wide, size, shift, h);
+                core::ptr::copy_nonoverlapping(old.p.add(i * st), slots.p.add(j * st), st);
+            }
+        }
+        free_block(old, old_size, wide);
+        (*t).slots = slots;
+        (*t).size = size;
+        (*t).shift = shift;
+        (*t).noccupied = (*t).nnodes;
+    }
+}
+
+#[inline]
+unsafe fn maybe_resize(t: *mut GHashTable) {
+    // SAFETY: `t` is live.
+    let (size, nn, occ) = unsafe { ((*t).size, (*t).nnodes, (*t).noccupied) };
+    if (size > nn.saturating_mul(4) && size > 1 << MIN_SHIFT) || size <= occ + occ / 16 {
+        // SAFETY: `t` is live.
+        unsafe { resize(t, shift_for(nn)) }
+    }
+}
+
+/// Re-stores the pairs with keys and/or values in 64 bits; slot positions unchanged.
+unsafe fn widen(t: *mut GHashTable, wide: u8) {
+    // SAFETY: `t` is live; no callouts.
+    unsafe {
+        let (old, size, old_wide) = ((*t).slots, (*t).size, (*t).wide);
+        let slots = alloc_block(size, wide);
+        for i in 0..size {
+            let h = rt_hash(old, old_wide, i);
+            rt_set_hash(slots, wide, i, h);
+            if h > TOMBSTONE {
+                let (k, v) = read_pair(old, old_wide, i);
+                write_pair(slots, wide, i, k, v);
+            }
+        }
+        free_block(old, size, old_wide);
+        (*t).slots = slots;
+        (*t).wide = wide;
+        (*t).ops = ops_for((*t).kind, wide);
+    }
+}
+
+#[inline(always)]
+fn needs_wide(key: usize, value: usize) -> u8 {
+    (key > u32::MAX as usize) as u8 | (((value > u32::MAX as usize) as u8) << 1)
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations.
+
+/// The lookup specialised for one key kind and storage width; the table keeps a
+/// pointer to the right instance (`ops`), so a lookup is one predictable
+/// indirect call into a small loop.
+unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer) -> gpointer {
+    // SAFETY: `t` is live; `key` is valid for its hash function.
+    let h = slot_hash(unsafe { K::hash(t, key) });
+    if K::CALLS_OUT {
+        // SAFETY: `t` is live; the probe re-reads the table after each callout.
+        return match unsafe { probe::<K, Mo>(t, key, h) } {
+            // SAFETY: slot i is occupied; the block pointer is re-read after the probe.
+            Probe::Found(i) => unsafe { val_at::<Mo>((*t).slots, i) as gpointer },
+            Probe::Vacant(_) => core::ptr::null_mut(),
+        };
+    }
+    // SAFETY: `t` is live and no user code runs in this loop; i < size throughout.
+    unsafe {
+        let (b, size, shift) = ((*t).slots, (*t).size, (*t).shift);
+        let g = if size < GROUP { size } else { GROUP };
+        let gm = g - 1;
+        let start = home(h, shift);
+        let off = start & gm;
+        let mut base = start & !gm;
+        let mut step = 0;
+        loop {
+            for j in 0..g {
+                let i = base + ((off + j) & gm);
+                let sh = hash_at::<Mo>(b, i);
+                if sh == h {
+                    if K::eq(t, key_at::<Mo>(b, i), key) {
+                        return val_at::<Mo>(b, i) as gpointer;
+                    }
+                } else if sh == EMPTY {
+                    return core::ptr::null_mut();
+                }
+            }
+            step += 1;
+            if step * g > size {
+                return core::ptr::null_mut();
+            }
+            base = (base + step * g) & (size - 1);
+        }
+    }
+}
+
+/// Insert or replace, specialised like [`lookup_impl`]; widths are already sufficient.
+unsafe fn insert_entry<K: Keys, Mo: Mode>(
+    t: *mut GHashTable,
+    key: gpointer,
+    value: gpointer,
+    replace: bool,
+) -> gboolean {
+    // SAFETY: `t` is live; `key` is valid for its hash function.
+    unsafe {
+        let h = slot_hash(K::hash(t, key));
+        insert_impl::<K, Mo>(t, key, value, h, replace)
+    }
+}
+
+/// Remove, specialised like [`lookup_impl`].
+unsafe fn remove_entry<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer) -> gboolean {
+    // SAFETY: `t` is live; `key` is valid for its hash function.
+    unsafe {
+        let h = slot_hash(K::hash(t, key));
+        remove_impl::<K, Mo>(t, key, h)
+    }
+}
+
+/// The operations specialised for a table's key kind and storage width.
+#[derive(Clone, Copy)]
+struct Ops {
+    lookup: unsafe fn(*mut GHashTable, gconstpointer) -> gpointer,
+    insert: unsafe fn(*mut GHashTable, gpointer, gpointer, bool) -> gboolean,
+    remove: unsafe fn(*mut GHashTable, gconstpointer) -> gboolean,
+}
+
+fn ops_for(kind: Kind, wide: u8) -> Ops {
+    macro_rules! ops {
+        ($k:ty, $m:ty) => {
+            Ops {
+                lookup: lookup_impl::<$k, $m>,
+                insert: insert_entry::<$k, $m>,
+                remove: remove_entry::<$k, $m>,
+            }
+        };
+    }
+    macro_rules! pick {
+        ($k:ty) => {
+            match wide {
+                0 => ops!($k, M<Small, Small>),
+                1 => ops!($k, M<Big, Small>),
+                2 => ops!($k, M<Small, Big>),
+                _ => ops!($k, M<Big, Big>),
+            }
+        };
+    }
+    match kind {
+        Kind::Direct => pick!(DirectK),
+        Kind::Int64 => pick!(Int64K),
+        Kind::Str => pick!(StrK),
+        Kind::Custom => pick!(CustomK),
+    }
+}
+
+unsafe fn insert_impl<K: Keys, Mo: Mode>(
+    t: *mut GHashTable,
+    key: gpointer,
+    value: gpointer,
+    h: u32,
+    keep_new_key: bool,
+) -> gboolean {
+    // SAFETY: `t` is live; widths were made sufficient by the caller; user code runs
+    // only after the table is consistent, and nothing of `t` is touched afterwards.
+    unsafe {
+        match probe::<K, Mo>(t, key, h) {
+            Probe::Found(i) => {
+                let slots = (*t).slots;
+                let old_key = key_at::<Mo>(slots, i) as gpointer;
+                let old_value = val_at::<Mo>(slots, i) as gpointer;
+                set_val::<Mo>(slots, i, value as usize);
+                if keep_new_key {
+                    set_key::<Mo>(slots, i, key as usize);
+                }
+                let (kd, vd) = ((*t).key_destroy, (*t).value_destroy);
+                if let Some(kd) = kd {
+                    kd(if keep_new_key { old_key } else { key });
+                }
+                if let Some(vd) = vd {
+                    vd(old_value);
+                }
+                FALSE
+            }
+            Probe::Vacant(i) => {
+                let slots = (*t).slots;
+                if hash_at::<Mo>(slots, i) == EMPTY {
+                    (*t).noccupied += 1;
+                }
+                set_hash::<Mo>(slots, i, h);
+                set_key::<Mo>(slots, i, key as usize);
+                set_val::<Mo>(slots, i, value as usize);
+                (*t).nnodes += 1;
+                (*t).version = (*t).version.wrapping_add(1);
+                maybe_resize(t);
+                TRUE
+            }
+        }
+    }
+}
+
+unsafe fn remove_impl<K: Keys, Mo: Mode>(
+    t: *mut GHashTable,
+    key: gconstpointer,
+    h: u32,
+) -> gboolean {
+    // SAFETY: `t` is live; the entry is detached before the notifiers run, and nothing
+    // of `t` is touched after them.
+    unsafe {
+        match probe::<K, Mo>(t, key, h) {
+            Probe::Found(i) => {
+                let slots = (*t).slots;
+                let k = key_at::<Mo>(slots, i) as gpointer;
+                let v = val_at::<Mo>(slots, i) as gpointer;
+                set_hash::<Mo>(slots, i, TOMBSTONE);
+                (*t).nnodes -= 1;
+                (*t).version = (*t).version.wrapping_add(1);
+                maybe_resize(t);
+                let (kd, vd) = ((*t).key_destroy, (*t).value_destroy);
+                if let Some(kd) = kd {
+                    kd(k);
+                }
+                if let Some(vd) = vd {
+                    vd(v);
+                }
+                TRUE
+            }
+            Probe::Vacant(_) => FALSE,
+        }
+    }
+}
+
+fn kind_of(hash: HashFn, equal: EqualFn) -> Kind {
+    // Identity by address; a miss (e.g. a PLT stub) only loses the inlined fast path.
+    let hp = |f: HashFn| f as *const () as usize;
+    let ep = |f: EqualFn| f as *const () as usize;
+    let (h, e) = (hp(hash), ep(equal));
+    if h == hp(tinyglib_g_direct_hash) && e == ep(tinyglib_g_direct_equal) {
+        Kind::Direct
+    } else if h == hp(tinyglib_g_str_hash) && e == ep(tinyglib_g_str_equal) {
+        Kind::Str
+    } else if h == hp(tinyglib_g_int64_hash) && e == ep(tinyglib_g_int64_equal) {
+        Kind::Int64
+    } else {
+        Kind::Custom
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The C API.
+
+/// `g_hash_table_new(hash, equal)`: `new_full(hash, equal, NULL, NULL)`.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(Some(tinyglib_g_str_hash), Some(tinyglib_g_str_equal));
+///     tinyglib_g_hash_table_insert(t, c"k".as_ptr() as gpointer, 1 as gpointer);
+///     assert_eq!(tinyglib_g_hash_table_lookup(t, c"k".as_ptr().cast()) as usize, 1);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// The functions must be valid for every key later used with the table.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_new(
+    hash_func: GHashFunc,
+    key_equal_func: GEqualFunc,
+) -> *mut GHashTable {
+    // SAFETY: forwarded.
+    unsafe { tinyglib_g_hash_table_new_full(hash_func, key_equal_func, None, None) }
+}
+
+/// `g_hash_table_new_full(hash, equal, key_destroy, value_destroy)`. NULL `hash` /
+/// `equal` mean direct hashing / pointer equality.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new_full(Some(tinyglib_g_str_hash), Some(tinyglib_g_str_equal),
+///                                            Some(tinyglib_g_free), Some(tinyglib_g_free));
+///     tinyglib_g_hash_table_insert(t, tinyglib_g_strdup(c"k".as_ptr()).cast(),
+///                                  tinyglib_g_strdup(c"v".as_ptr()).cast());
+///     tinyglib_g_hash_table_destroy(t); // frees key and value
+/// }
+/// ```
+///
+/// # Safety
+/// As [`tinyglib_g_hash_table_new`]; the notifiers must accept every stored key/value.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
+    hash_func: GHashFunc,
+    key_equal_func: GEqualFunc,
+    key_destroy_func: GDestroyNotify,
+    value_destroy_func: GDestroyNotify,
+) -> *mut GHashTable {
+    let hash_func: HashFn = hash_func.unwrap_or(tinyglib_g_direct_hash);
+    let key_equal: EqualFn = key_equal_func.unwrap_or(tinyglib_g_direct_equal);
+    let kind = kind_of(hash_func, key_equal);
+    // SAFETY: a fresh block of the minimum size.
+    let slots = unsafe { alloc_block(1 << MIN_SHIFT, 0) };
+    Box::into_raw(Box::new(GHashTable {
+        slots,
+        size: 1 << MIN_SHIFT,
+        shift: MIN_SHIFT,
+        nnodes: 0,
+        noccupied: 0,
+        wide: 0,
+        kind,
+        ops: ops_for(kind, 0),
+        hash_func,
+        key_equal,
+        key_destroy: key_destroy_func,
+        value_destroy: value_destroy_func,
+        version: 0,
+    }))
+}
+
+unsafe fn insert_or_replace(
+    t: *mut GHashTable,
+    key: gpointer,
+    value: gpointer,
+    replace: bool,
+) -> gboolean {
+    if t.is_null() {
+        return FALSE;
+    }
+    // SAFETY: `t` is live; the widths are made sufficient before the specialised
+    // insert (whose `ops` matches the new width) runs.
+    unsafe {
+        let need = needs_wide(key as usize, value as usize);
+        let wide = (*t).wide;
+        if need & !wide != 0 {
+            widen(t, wide | need);
+        }
+        ((*t).ops.insert)(t, key, value, replace)
+    }
+}
+
+/// `g_hash_table_insert(t, key, value)`: TRUE iff the key was absent. When present, the
+/// **old key is kept**, the new value stored, then `key_destroy(new key)` and
+/// `value_destroy(old value)` run, in that order. NULL table: FALSE.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     assert_eq!(tinyglib_g_hash_table_insert(t, 1 as gpointer, 10 as gpointer), 1);
+///     assert_eq!(tinyglib_g_hash_table_insert(t, 1 as gpointer, 11 as gpointer), 0);
+///     assert_eq!(tinyglib_g_hash_table_lookup(t, 1 as gconstpointer) as usize, 11);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// `t` is NULL or a live table; `key` is valid for its functions.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_insert(
+    t: *mut GHashTable,
+    key: gpointer,
+    value: gpointer,
+) -> gboolean {
+    // SAFETY: forwarded.
+    unsafe { insert_or_replace(t, key, value, false) }
+}
+
+/// `g_hash_table_replace(t, key, value)`: as insert, but a present key is replaced by
+/// the **new key**; then `key_destroy(old key)` and `value_destroy(old value)`.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     assert_eq!(tinyglib_g_hash_table_replace(t, 1 as gpointer, 10 as gpointer), 1);
+///     assert_eq!(tinyglib_g_hash_table_replace(t, 1 as gpointer, 11 as gpointer), 0);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// As [`tinyglib_g_hash_table_insert`].
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_replace(
+    t: *mut GHashTable,
+    key: gpointer,
+    value: gpointer,
+) -> gboolean {
+    // SAFETY: forwarded.
+    unsafe { insert_or_replace(t, key, value, true) }
+}
+
+/// `g_hash_table_lookup(t, key)`: the value, or NULL when absent (or `t` is NULL).
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     assert!(tinyglib_g_hash_table_lookup(core::ptr::null_mut(), 1 as gconstpointer).is_null());
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     tinyglib_g_hash_table_insert(t, core::ptr::null_mut(), 5 as gpointer); // NULL keys work
+///     assert_eq!(tinyglib_g_hash_table_lookup(t, core::ptr::null()) as usize, 5);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// `t` is NULL or a live table; `key` is valid for its functions.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_lookup(
+    t: *mut GHashTable,
+    key: gconstpointer,
+) -> gpointer {
+    if t.is_null() {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: `t` is live; `ops` matches its kind and width.
+    unsafe { ((*t).ops.lookup)(t, key) }
+}
+
+/// `g_hash_table_remove(t, key)`: exactly 1 if the key was found, else 0. The entry is
+/// detached first (size decremented, lookups miss), then `key_destroy(stored key)` and
+/// `value_destroy(value)` run.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     tinyglib_g_hash_table_insert(t, 3 as gpointer, 4 as gpointer);
+///     assert_eq!(tinyglib_g_hash_table_remove(t, 3 as gconstpointer), 1);
+///     assert_eq!(tinyglib_g_hash_table_remove(t, 3 as gconstpointer), 0);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// `t` is NULL or a live table; `key` is valid for its functions.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_remove(
+    t: *mut GHashTable,
+    key: gconstpointer,
+) -> gboolean {
+    if t.is_null() {
+        return FALSE;
+    }
+    // SAFETY: `t` is live; `ops` matches its kind and width.
+    unsafe { ((*t).ops.remove)(t, key) }
+}
+
+/// Empties the table (fresh minimum-size block, version bumped) and returns the old
+/// block for notification: (slots, size, wide).
+unsafe fn detach_all(t: *mut GHashTable) -> (Blk, usize, u8) {
+    // SAFETY: `t` is live; no callouts.
+    unsafe {
+        let old = ((*t).slots, (*t).size, (*t).wide);
+        (*t).slots = alloc_block(1 << MIN_SHIFT, 0);
+        (*t).size = 1 << MIN_SHIFT;
+        (*t).shift = MIN_SHIFT;
+        (*t).wide = 0;
+        (*t).ops = ops_for((*t).kind, 0);
+        (*t).nnodes = 0;
+        (*t).noccupied = 0;
+        (*t).version = (*t).version.wrapping_add(1);
+        old
+    }
+}
+
+/// Notifies every entry of a detached block (bucket order, key then value), then frees it.
+unsafe fn notify_and_free(old: (Blk, usize, u8), kd: GDestroyNotify, vd: GDestroyNotify) {
+    let (slots, size, wide) = old;
+    if kd.is_some() || vd.is_some() {
+        for i in 0..size {
+            // SAFETY: the detached block is owned here; user code cannot reach it.
+            unsafe {
+                if rt_hash(slots, wide, i) > TOMBSTONE {
+                    let (k, v) = read_pair(slots, wide, i);
+                    if let Some(kd) = kd {
+                        kd(k as gpointer);
+                    }
+                    if let Some(vd) = vd {
+                        vd(v as gpointer);
+                    }
+                }
+            }
+        }
+    }
+    // SAFETY: allocated by alloc_block with this size and width.
+    unsafe { free_block(slots, size, wide) }
+}
+
+/// `g_hash_table_remove_all(t)`: the table is empty (size 0) before any notifier runs;
+/// then, per former entry, `key_destroy` then `value_destroy`. NULL: no-op.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     tinyglib_g_hash_table_insert(t, 3 as gpointer, 4 as gpointer);
+///     tinyglib_g_hash_table_remove_all(t);
+///     assert_eq!(tinyglib_g_hash_table_size(t), 0);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// `t` is NULL or a live table.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_remove_all(t: *mut GHashTable) {
+    if t.is_null() {
+        return;
+    }
+    // SAFETY: `t` is live; the old block is detached before the notifiers run.
+    unsafe {
+        let (kd, vd) = ((*t).key_destroy, (*t).value_destroy);
+        let old = detach_all(t);
+        notify_and_free(old, kd, vd);
+    }
+}
+
+/// `g_hash_table_destroy(t)`: `remove_all`, then frees the table. NULL: no-op.
+/// Notifiers may re-enter the library (e.g. destroy nested tables).
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     // Nested tables, freed through the outer table's value notifier.
+///     let outer = tinyglib_g_hash_table_new_full(None, None, None,
+///         Some(core::mem::transmute::<unsafe extern "C" fn(*mut GHashTable), unsafe extern "C" fn(gpointer)>(
+///             tinyglib_g_hash_table_destroy)));
+///     tinyglib_g_hash_table_insert(outer, 1 as gpointer, tinyglib_g_hash_table_new(None, None).cast());
+///     tinyglib_g_hash_table_destroy(outer);
+///     tinyglib_g_hash_table_destroy(core::ptr::null_mut());
+/// }
+/// ```
+///
+/// # Safety
+/// `t` is NULL or a live table, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_destroy(t: *mut GHashTable) {
+    if t.is_null() {
+        return;
+    }
+    // SAFETY: `t` is live and owned by this call; re-entrant inserts made by notifiers
+    // are drained before the table is freed.
+    unsafe {
+        let (kd, vd) = ((*t).key_destroy, (*t).value_destroy);
+        loop {
+            let old = detach_all(t);
+            notify_and_free(old, kd, vd);
+            if (*t).nnodes == 0 {
+                break;
+            }
+        }
+        free_block((*t).slots, (*t).size, (*t).wide);
+        drop(Box::from_raw(t));
+    }
+}
+
+/// `g_hash_table_size(t)`: the number of entries (0 for NULL).
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe { assert_eq!(tinyglib_g_hash_table_size(core::ptr::null_mut()), 0) }
+/// ```
+///
+/// # Safety
+/// `t` is NULL or a live table.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_size(t: *mut GHashTable) -> guint {
+    if t.is_null() {
+        return 0;
+    }
+    // SAFETY: `t` is live.
+    unsafe { (*t).nnodes as guint }
+}
+
+/// Reads slot `i` if it is occupied. `t` must be live and `i < size`.
+#[inline]
+unsafe fn entry(t: *mut GHashTable, i: usize) -> Option<(gpointer, gpointer)> {
+    // SAFETY: `t` is live and i < size.
+    unsafe {
+        if rt_hash((*t).slots, (*t).wide, i) > TOMBSTONE {
+            let (k, v) = read_pair((*t).slots, (*t).wide, i);
+            Some((k as gpointer, v as gpointer))
+        } else {
+            None
+        }
+    }
+}
+
+/// `g_hash_table_foreach(t, func, user_data)`: `func(key, value, user_data)` once per
+/// entry (order unspecified). If `func` adds or removes entries, the loop stops. NULL
+/// table or function: no-op.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe extern "C" fn sum(_k: gpointer, v: gpointer, ud: gpointer) { *(ud as *mut usize) += v as usize }
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     for i in 1..=4usize { tinyglib_g_hash_table_insert(t, i as gpointer, i as gpointer); }
+///     let mut total = 0usize;
+///     tinyglib_g_hash_table_foreach(t, Some(sum), &mut total as *mut usize as gpointer);
+///     assert_eq!(total, 10);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// `t` is NULL or a live table that `func` does not destroy.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_foreach(
+    t: *mut GHashTable,
+    func: GHFunc,
+    user_data: gpointer,
+) {
+    let Some(f) = func else { return };
+    if t.is_null() {
+        return;
+    }
+    // SAFETY: `t` is live; state is re-read after every callback.
+    unsafe {
+        let version = (*t).version;
+        let mut i = 0;
+        while i < (*t).size {
+            if let Some((k, v)) = entry(t, i) {
+                f(k, v, user_data);
+                if (*t).version != version {
+                    return;
+                }
+            }
+            i += 1;
+        }
+    }
+}
+
+/// `g_hash_table_foreach_remove(t, func, user_data)`: removes (notifiers included)
+/// every entry for which `func` returns non-zero, immediately, before visiting the next;
+/// returns the number removed. If `func` or a notifier adds or removes entries itself,
+/// stops and returns 0. NULL table or function: 0.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe extern "C" fn odd(k: gpointer, _v: gpointer, _u: gpointer) -> gboolean { (k as usize % 2) as gboolean }
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     for i in 1..=5usize { tinyglib_g_hash_table_insert(t, i as gpointer, i as gpointer); }
+///     assert_eq!(tinyglib_g_hash_table_foreach_remove(t, Some(odd), core::ptr::null_mut()), 3);
+///     assert_eq!(tinyglib_g_hash_table_size(t), 2);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// `t` is NULL or a live table that neither callback destroys.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_foreach_remove(
+    t: *mut GHashTable,
+    func: GHRFunc,
+    user_data: gpointer,
+) -> guint {
+    let Some(f) = func else { return 0 };
+    if t.is_null() {
+        return 0;
+    }
+    // SAFETY: `t` is live; state is re-read after every callback; each entry is
+    // detached before its notifiers run.
+    unsafe {
+        let version = (*t).version;
+        let mut removed: guint = 0;
+        let mut i = 0;
+        while i < (*t).size {
+            if let Some((k, v)) = entry(t, i) {
+                let hit = f(k, v, user_data) != 0;
+                if (*t).version != version {
+                    return 0;
+                }
+                if hit {
+                    rt_set_hash((*t).slots, (*t).wide, i, TOMBSTONE);
+                    (*t).nnodes -= 1;
+                    removed += 1;
+                    let (kd, vd) = ((*t).key_destroy, (*t).value_destroy);
+                    if let Some(kd) = kd {
+                        kd(k);
+                    }
+                    if let Some(vd) = vd {
+                        vd(v);
+                    }
+                    if (*t).version != version {
+                        return 0;
+                    }
+                }
+            }
+            i += 1;
+        }
+        if removed > 0 {
+            (*t).version = (*t).version.wrapping_add(1);
+            maybe_resize(t);
+        }
+        removed
+    }
+}
+
+/// `g_hash_table_iter_init(iter, t)`: starts an iteration. A NULL `t` gives an iterator
+/// whose `iter_next` returns FALSE.
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     tinyglib_g_hash_table_insert(t, 1 as gpointer, 2 as gpointer);
+///     let mut it = GHashTableIter::default();
+///     tinyglib_g_hash_table_iter_init(&mut it, t);
+///     let (mut k, mut v) = (core::ptr::null_mut(), core::ptr::null_mut());
+///     assert_eq!(tinyglib_g_hash_table_iter_next(&mut it, &mut k, &mut v), 1);
+///     assert_eq!((k as usize, v as usize), (1, 2));
+///     assert_eq!(tinyglib_g_hash_table_iter_next(&mut it, &mut k, &mut v), 0);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// `iter` is NULL or writable; `t` is NULL or a live table.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_iter_init(
+    iter: *mut GHashTableIter,
+    t: *mut GHashTable,
+) {
+    if iter.is_null() {
+        return;
+    }
+    // SAFETY: `iter` is writable; `t` is live when non-NULL.
+    unsafe {
+        let version = if t.is_null() { 0 } else { (*t).version };
+        iter.write(GHashTableIter {
+            dummy1: t as gpointer,
+            dummy2: core::ptr::null_mut(),
+            dummy3: version as gpointer,
+            ..GHashTableIter::default()
+        });
+    }
+}
+
+/// `g_hash_table_iter_next(iter, &key, &value)`: the next entry (either out-pointer may
+/// be NULL), or FALSE at the end, or once the table gained or lost entries other than
+/// through this iterator (value overwrites are fine).
+///
+/// ```
+/// use tinyglib::*;
+/// unsafe {
+///     let t = tinyglib_g_hash_table_new(None, None);
+///     let mut it = GHashTableIter::default();
+///     tinyglib_g_hash_table_iter_init(&mut it, t);
+///     assert_eq!(tinyglib_g_hash_table_iter_next(&mut it, core::ptr::null_mut(), core::ptr::null_mut()), 0);
+///     tinyglib_g_hash_table_destroy(t);
+/// }
+/// ```
+///
+/// # Safety
+/// `iter` was initialised on a table that is still live.
+#[no_mangle]
+pub unsafe extern "C" fn tinyglib_g_hash_table_iter_next(
+    iter: *mut GHashTableIter,
+    key: *mut gpointer,
+    value: *mut gpointer,
+) -> gboolean {
+    if iter.is_null() {
+        return FALSE;
+    }
+    // SAFETY: `iter` was initialised by iter_init; its table is live.
+    unsafe {
+        let t = (*iter).dummy1 as *mut GHashTable;
+        if t.is_null() || (*t).version != (*iter).dummy3 as usize {
+            return FALSE;
+        }
+        let mut i = (*iter).dummy2 as usize;
+        let size = (*t).size;
+        while i < size {
+            if let Some((k, v)) = entry(t, i) {
+                (*iter).dummy2 = (i + 1) as gpointer;
+                if !key.is_null() {
+                    *key = k;
+                }
+                if !value.is_null() {
+                    *value = v;
+                }
+                return TRUE;
+            }
+            i += 1;
+        }
+        (*iter).dummy2 = size as gpointer;
+        gbool(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::vec::Vec;
+
+    std::thread_local! {
+        static LOG: RefCell<Vec<(char, usize)>> = const { RefCell::new(Vec::new()) };
+    }
+    unsafe extern "C" fn log_key(p: gpointer) {
+        LOG.with(|l| l.borrow_mut().push(('k', p as usize)));
+    }
+    unsafe extern "C" fn log_value(p: gpointer) {
+        LOG.with(|l| l.borrow_mut().push(('v', p as usize)));
+    }
+    fn take_log() -> Vec<(char, usize)> {
+        LOG.with(|l| core::mem::take(&mut *l.borrow_mut()))
+    }
+    unsafe extern "C" fn custom_hash(k: gconstpointer) -> guint {
+        (k as usize as guint) % 7
+    }
+    unsafe extern "C" fn custom_equal(a: gconstpointer, b: gconstpointer) -> gboolean {
+        gbool(a == b)
+    }
+
+    fn check_table(hash: GHashFunc, equal: GEqualFunc, base: usize, n: usize) {
+        // SAFETY: direct-style keys, no notifiers.
+        unsafe {
+            let t = tinyglib_g_hash_table_new(hash, equal);
+            for i in 0..n {
+                assert_eq!(
+                    tinyglib_g_hash_table_insert(t, (base + i) as gpointer, (i + 1) as gpointer),
+                    1
+                );
+            }
+            assert_eq!(tinyglib_g_hash_table_size(t), n as guint);
+            for i in 0..n {
+                assert_eq!(
+                    tinyglib_g_hash_table_lookup(t, (base + i) as gconstpointer) as usize,
+                    i + 1
+                );
+            }
+            assert!(tinyglib_g_hash_table_lookup(t, (base + n) as gconstpointer).is_null());
+            for i in (0..n).step_by(2) {
+                assert_eq!(
+                    tinyglib_g_hash_table_remove(t, (base + i) as gconstpointer),
+                    1
+                );
+            }
+            for i in 0..n {
+                let want = if i % 2 == 0 { 0 } else { i + 1 };
+                assert_eq!(
+                    tinyglib_g_hash_table_lookup(t, (base + i) as gconstpointer) as usize,
+                    want
+                );
+            }
+            // Values that need 64 bits widen the table in place.
+            tinyglib_g_hash_table_insert(t, (base + 1) as gpointer, usize::MAX as gpointer);
+            if n > 1 {
+                assert_eq!(
+                    tinyglib_g_hash_table_lookup(t, (base + 1) as gconstpointer) as usize,
+                    usize::MAX
+                );
+            }
+            tinyglib_g_hash_table_destroy(t);
+        }
+    }
+
+    #[test]
+    fn direct_custom_and_wide() {
+        let n = if cfg!(miri) { 60 } else { 3000 };
+        check_table(None, None, 0, n);
+        check_table(
+            Some(tinyglib_g_direct_hash),
+            Some(tinyglib_g_direct_equal),
+            1 << 40,
+            n,
+        );
+        check_table(Some(custom_hash), Some(custom_equal), 5, n / 10);
+    }
+
+    #[test]
+    fn notifier_order() {
+        // SAFETY: keys/values are integers; notifiers only log.
+        unsafe {
+            let t = tinyglib_g_hash_table_new_full(None, None, Some(log_key), Some(log_value));
+            take_log();
+            tinyglib_g_hash_table_insert(t, 1 as gpointer, 10 as gpointer);
+            assert_eq!(
+                tinyglib_g_hash_table_insert(t, 1 as gpointer, 11 as gpointer),
+                0
+            );
+            assert_eq!(take_log(), [('k', 1), ('v', 10)]);
+            assert_eq!(
+                tinyglib_g_hash_table_replace(t, 1 as gpointer, 12 as gpointer),
+                0
+            );
+            assert_eq!(take_log(), [('k', 1), ('v', 11)]);
+            assert_eq!(tinyglib_g_hash_table_remove(t, 1 as gconstpointer), 1);
+            assert_eq!(take_log(), [('k', 1), ('v', 12)]);
+            for i in 0..5usize {
+                tinyglib_g_hash_table_insert(t, i as gpointer, (i + 100) as gpointer);
+            }
+            tinyglib_g_hash_table_remove_all(t);
+            let mut log = take_log();
+            assert_eq!(log.len(), 10);
+            assert!(log
+                .chunks(2)
+                .all(|c| c[0].0 == 'k' && c[1].0 == 'v' && c[1].1 == c[0].1 + 100));
+            log.clear();
+            tinyglib_g_hash_table_destroy(t);
+            assert!(take_log().is_empty());
+        }
+    }
+
+    #[test]
+    fn strings_and_int64() {
+        // SAFETY: string literal keys outlive the table; int64 keys live in `vals`.
+        unsafe {
+            let t =
+                tinyglib_g_hash_table_new(Some(tinyglib_g_str_hash), Some(tinyglib_g_str_equal));
+            // Miri gives function items no stable address, so recognition falls back
+            // to calling the functions (still correct, just not inlined).
+            if !cfg!(miri) {
+                assert_eq!((*t).kind, Kind::Str);
+            }
+            tinyglib_g_hash_table_insert(t, c"alpha".as_ptr() as gpointer, 1 as gpointer);
+            let other = std::ffi::CString::new("alpha").unwrap();
+            assert_eq!(
+                tinyglib_g_hash_table_lookup(t, other.as_ptr().cast()) as usize,
+                1
+            );
+            tinyglib_g_hash_table_destroy(t);
+
+            let vals: Vec<i64> = (0..100).map(|i| i << 33).collect();
+            let t = tinyglib_g_hash_table_new(
+                Some(tinyglib_g_int64_hash),
+                Some(tinyglib_g_int64_equal),
+            );
+            if !cfg!(miri) {
+                assert_eq!((*t).kind, Kind::Int64);
+            }
+            for v in &vals {
+                tinyglib_g_hash_table_insert(t, v as *const i64 as gpointer, 7 as gpointer);
+            }
+            assert_eq!(tinyglib_g_hash_table_size(t), 100);
+            let probe_key = 5i64 << 33;
+            assert_eq!(
+                tinyglib_g_hash_table_lookup(t, &probe_key as *const i64 as gconstpointer) as usize,
+                7
+            );
+            tinyglib_g_hash_table_destroy(t);
+        }
+    }
+
+    unsafe extern "C" fn add_during(_k: gpointer, _v: gpointer, ud: gpointer) {
+        // SAFETY: ud is a live table.
+        unsafe {
+            tinyglib_g_hash_table_insert(ud as *mut GHashTable, 1000 as gpointer, 1 as gpointer)
+        };
+    }
+    unsafe extern "C" fn remove_and_add(k: gpointer, _v: gpointer, ud: gpointer) -> gboolean {
+        // SAFETY: ud is a live table.
+        unsafe {
+            tinyglib_g_hash_table_insert(
+                ud as *mut GHashTable,
+                (k as usize + 5000) as gpointer,
+                1 as gpointer,
+            )
+        };
+        TRUE
+    }
+
+    #[test]
+    fn modification_during_iteration_ends_loop() {
+        // SAFETY: the callbacks get the live table as user data.
+        unsafe {
+            let t = tinyglib_g_hash_table_new(None, None);
+            for i in 0..10usize {
+                tinyglib_g_hash_table_insert(t, i as gpointer, 1 as gpointer);
+            }
+            tinyglib_g_hash_table_foreach(t, Some(add_during), t.cast());
+            assert_eq!(tinyglib_g_hash_table_size(t), 11);
+            assert_eq!(
+                tinyglib_g_hash_table_foreach_remove(t, Some(remove_and_add), t.cast()),
+                0
+            );
+            let mut it = GHashTableIter::default();
+            tinyglib_g_hash_table_iter_init(&mut it, t);
+            let mut k = core::ptr::null_mut();
+            assert_eq!(
+                tinyglib_g_hash_table_iter_next(&mut it, &mut k, core::ptr::null_mut()),
+                1
+            );
+            // Overwriting a value keeps the iteration going.
+            tinyglib_g_hash_table_insert(t, k, 2 as gpointer);
+            assert_eq!(
+                tinyglib_g_hash_table_iter_next(
+                    &mut it,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut()
+                ),
+                1
+            );
+            tinyglib_g_hash_table_remove(t, k);
+            assert_eq!(
+                tinyglib_g_hash_table_iter_next(
+                    &mut it,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut()
+                ),
+                0
+            );
+            tinyglib_g_hash_table_destroy(t);
+        }
+    }
+
+    #[test]
+    fn null_preconditions() {
+        // SAFETY: NULL tables are accepted by every entry point.
+        unsafe {
+            let n = core::ptr::null_mut();
+            assert!(tinyglib_g_hash_table_lookup(n, core::ptr::null()).is_null());
+            assert_eq!(tinyglib_g_hash_table_size(n), 0);
+            assert_eq!(tinyglib_g_hash_table_insert(n, n.cast(), n.cast()), 0);
+            assert_eq!(tinyglib_g_hash_table_replace(n, n.cast(), n.cast()), 0);
+            assert_eq!(tinyglib_g_hash_table_remove(n, core::ptr::null()), 0);
+            assert_eq!(
+                tinyglib_g_hash_table_foreach_remove(n, None, core::ptr::null_mut()),
+                0
+            );
+            tinyglib_g_hash_table_remove_all(n);
+            tinyglib_g_hash_table_destroy(n);
+            tinyglib_g_hash_table_foreach(n, None, core::ptr::null_mut());
+            let mut it = GHashTableIter::default();
+            tinyglib_g_hash_table_iter_init(&mut it, n);
+            assert_eq!(
+                tinyglib_g_hash_table_iter_next(
+                    &mut it,
+                    core::ptr::null_mut(),
+                    core::ptr::null_mut()
+                ),
+                0
+            );
+        }
+    }
+
+    #[test]
+    fn sizing_matches_glib_policy() {
+        // SAFETY: integer keys.
+        unsafe {
+            let t = tinyglib_g_hash_table_new(None, None);
+            for i in 0..1000usize {
+                tinyglib_g_hash_table_insert(t, i as gpointer, i as gpointer);
+            }
+            assert_eq!((*t).size, 2048);
+            for i in 0..1000usize {
+                tinyglib_g_hash_table_remove(t, i as gconstpointer);
+            }
+            assert_eq!((*t).size, 8);
+            tinyglib_g_hash_table_destroy(t);
+        }
+    }
+}
