@@ -1,0 +1,797 @@
+//! Every read, write and translate path against real Linux guest memory images
+//! (`ci/guest-images/build`), compared with the guest's own ground truth.
+//!
+//! Needs an image set: see `tests/common/mod.rs` (env `TINYVMI_IMAGES`, else the newest set
+//! in the cache). Without one every test here fails, saying how to build it.
+
+mod common;
+
+use common::Variant;
+use libvmi::events::{EventSpec, Response};
+use libvmi::{
+    AccessContext, Config, Dtb, Error, InitError, Mode, OsType, Pa, PageMode, Pid, Register,
+    Translation, Va, Vmi,
+};
+use std::collections::BTreeSet;
+use std::io::{Read, Seek, SeekFrom};
+
+/// A fully initialised instance (config map with kpgd: no page-table search).
+fn open(v: &Variant) -> Vmi {
+    Vmi::file(&v.image)
+        .config(Config::Map(v.config_map(true)))
+        .init()
+        .unwrap_or_else(|e| panic!("{}: {e}", v.name))
+}
+
+fn marker(v: &Variant, kind: &str) -> (Pid, Va, Pa, String) {
+    let m = v.truth["markers"]
+        .arr()
+        .iter()
+        .find(|m| m["kind"].str() == kind)
+        .unwrap_or_else(|| panic!("no {kind} marker"));
+    (
+        Pid(m["pid"].int() as i32),
+        Va(m["vaddr"].hex()),
+        Pa(m["paddr"].hex()),
+        m["text"].str().to_owned(),
+    )
+}
+
+#[test]
+fn init_with_every_config_route() {
+    for v in Variant::all() {
+        // A libvmi.conf file (the entry is named after the image's file name). The set's own
+        // .conf files hold absolute paths to where it was built, so use its text with our
+        // System.map path.
+        let sysmap_line = format!("    sysmap = \"{}\";", v.dir.join("System.map").display());
+        let relocate = |text: String| -> String {
+            text.lines()
+                .map(|l| {
+                    if l.trim_start().starts_with("sysmap") {
+                        sysmap_line.clone()
+                    } else {
+                        l.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let conf = tmp.path().join("libvmi.conf");
+        std::fs::write(
+            &conf,
+            relocate(std::fs::read_to_string(v.dir.join("libvmi.conf")).unwrap()),
+        )
+        .unwrap();
+        let vmi = Vmi::file(&v.image)
+            .config(Config::File(conf.clone()))
+            .init()
+            .unwrap_or_else(|e| panic!("{} file config: {e}", v.name));
+        assert_eq!(vmi.os_type(), OsType::Linux);
+        // LibVMI found the KASLR offset and the kernel page table itself
+        assert_eq!(vmi.offset("linux_kaslr").unwrap(), v.hex("kaslr_offset").0);
+        assert_eq!(vmi.get_vcpureg(Register::CR3, 0).unwrap(), v.hex("kpgd").0);
+        drop(vmi);
+
+        // The same written by ConfigMap::render_entry
+        let name = v.image.file_name().unwrap().to_str().unwrap();
+        std::fs::write(&conf, v.config_map(true).render_entry(name).unwrap()).unwrap();
+        let vmi = Vmi::file(&v.image)
+            .config(Config::File(conf))
+            .init()
+            .unwrap();
+        assert_eq!(vmi.os_type(), OsType::Linux);
+        drop(vmi);
+
+        // The body of libvmi-kpgd.conf as a string
+        let text = relocate(std::fs::read_to_string(v.dir.join("libvmi-kpgd.conf")).unwrap());
+        let body = &text[text.find('{').unwrap()..];
+        let vmi = Vmi::file(&v.image)
+            .config(Config::String(body.into()))
+            .init()
+            .unwrap_or_else(|e| panic!("{} string config: {e}", v.name));
+        assert_eq!(vmi.page_mode(0), PageMode::Ia32e);
+        drop(vmi);
+
+        // a key/value map, without kpgd (LibVMI searches) and with it
+        for kpgd in [false, true] {
+            let vmi = Vmi::file(&v.image)
+                .config(Config::Map(v.config_map(kpgd)))
+                .init()
+                .unwrap_or_else(|e| panic!("{} map config (kpgd {kpgd}): {e}", v.name));
+            assert_eq!(vmi.offset("linux_kaslr").unwrap(), v.hex("kaslr_offset").0);
+            assert_eq!(
+                vmi.extra_offset("linux_thread_group"),
+                Some(v.other_offset("task_struct.thread_group"))
+            );
+        }
+    }
+}
+
+#[test]
+fn init_failures_are_clean_and_say_why() {
+    let v = Variant::load("nokaslr");
+    // No such image
+    let e = Vmi::file(v.dir.join("no-such.raw")).init().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Init {
+                mode: Mode::File,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // A config string LibVMI's parser would choke on is refused before it sees it (a
+    // syntax error would break every later parse in the process)...
+    let e = Vmi::file(&v.image)
+        .config(Config::String("garbage { ostype = \"Linux\"; }".into()))
+        .init()
+        .unwrap_err();
+    assert!(matches!(e, Error::Config { .. }), "{e}");
+    let e = Vmi::file(&v.image)
+        .config(Config::String("{ ostype = Linux; }".into()))
+        .init()
+        .unwrap_err();
+    assert!(matches!(e, Error::Config { .. }), "{e}");
+    // ...so parsing still works afterwards
+    assert!(Vmi::file(&v.image)
+        .config(Config::Map(v.config_map(true)))
+        .init()
+        .is_ok());
+    // A config file without an entry for this image
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("libvmi.conf");
+    std::fs::write(&conf, "other.raw { ostype = \"Linux\"; }\n").unwrap();
+    let e = Vmi::file(&v.image)
+        .config(Config::File(conf))
+        .init()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Init {
+                reason: InitError::NoConfig | InitError::NoConfigEntry,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Wrong offsets: OS init fails (no kernel page table found or System.map unreadable)
+    let mut map = v.config_map(false);
+    map.set("sysmap", "/nonexistent/System.map");
+    let e = Vmi::file(&v.image)
+        .config(Config::Map(map))
+        .init()
+        .unwrap_err();
+    assert!(matches!(e, Error::Init { .. }), "{e}");
+    // JSON profile that does not exist
+    let e = Vmi::file(&v.image)
+        .config(Config::JsonProfile("/nonexistent/profile.json".into()))
+        .init()
+        .unwrap_err();
+    assert!(matches!(e, Error::Init { .. }), "{e}");
+    // An unrepresentable config value is refused before LibVMI sees it
+    let map = v.config_map(false).with("ostype", "Linux\"; kpgd = 0; \"");
+    let e = Vmi::file(&v.image)
+        .config(Config::Map(map))
+        .init()
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Config { key: Some(ref k), .. } if k == "ostype"),
+        "{e}"
+    );
+}
+
+#[test]
+fn partial_init_driver_then_paging_then_os() {
+    let v = Variant::load("kaslr");
+    let mut vmi = Vmi::file(&v.image).init_driver().unwrap();
+    // physical memory works at once
+    let (_, _, paddr, text) = marker(&v, "data");
+    let mut buf = vec![0u8; text.len()];
+    vmi.read_pa(paddr, &mut buf).unwrap();
+    assert_eq!(buf, text.as_bytes());
+    assert_eq!(vmi.memory_size(), v.truth["memory_size"].int() as u64);
+    // OS-level calls are refused until the OS is initialised
+    assert!(matches!(
+        vmi.translate_ksym2v("init_task"),
+        Err(Error::Unsupported { .. })
+    ));
+    assert!(matches!(
+        vmi.pid_to_dtb(Pid(1)),
+        Err(Error::Unsupported { .. })
+    ));
+    // File mode has no vCPU state before the OS init found the kernel page table: paging
+    // initialisation fails cleanly...
+    let paging = vmi.init_paging(false);
+    assert!(
+        matches!(
+            paging,
+            Err(Error::Init {
+                reason: InitError::Paging,
+                ..
+            }) | Ok(_)
+        ),
+        "{paging:?}"
+    );
+    // ...and OS initialisation sets paging up itself.
+    assert_eq!(
+        vmi.init_os(Config::Map(v.config_map(true))).unwrap(),
+        OsType::Linux
+    );
+    assert_eq!(vmi.page_mode(0), PageMode::Ia32e);
+    assert_eq!(
+        vmi.translate_ksym2v("init_task").unwrap(),
+        v.symbol("init_task")
+    );
+}
+
+#[test]
+fn guest_facts() {
+    for v in Variant::all() {
+        let vmi = open(&v);
+        assert_eq!(vmi.mode(), Mode::File);
+        assert_eq!(vmi.os_type(), OsType::Linux);
+        assert_eq!(vmi.page_mode(0), PageMode::Ia32e);
+        assert_eq!(vmi.address_width(), 8);
+        assert_eq!(vmi.memory_size(), v.truth["memory_size"].int() as u64);
+        assert_eq!(vmi.max_physical_address(), Pa(vmi.memory_size()));
+        assert!(vmi.vcpu_count() <= 1);
+        assert_eq!(vmi.os_version().unwrap(), v.truth["banner"].str());
+        assert_eq!(
+            vmi.linux().unwrap().banner().unwrap(),
+            v.truth["banner"].str()
+        );
+        assert_eq!(vmi.name().unwrap(), v.image.to_string_lossy());
+        assert_eq!(vmi.vmid(), None);
+        assert_eq!(vmi.offset("linux_tasks").unwrap(), v.offset("linux_tasks"));
+        assert!(matches!(
+            vmi.offset("no_such_offset"),
+            Err(Error::Offset { .. })
+        ));
+        // registers: File mode knows CR3 (the kernel page table) only
+        assert_eq!(vmi.get_vcpureg(Register::CR3, 0).unwrap(), v.hex("kpgd").0);
+        let e = vmi.get_vcpureg(Register::RIP, 0).unwrap_err();
+        assert_eq!(e.to_string(), "cannot read register RIP of vCPU 0");
+        assert!(vmi.set_vcpureg(Register::RAX, 0, 1).is_err());
+        assert!(vmi.get_x86_registers(0).is_err());
+    }
+}
+
+#[test]
+fn kernel_symbols_both_ways() {
+    for v in Variant::all() {
+        let vmi = open(&v);
+        let common::Json::Obj(symbols) = &v.truth["symbols"] else {
+            panic!("symbols")
+        };
+        assert!(symbols.len() >= 10);
+        for (name, addr) in symbols {
+            let va = vmi
+                .translate_ksym2v(name)
+                .unwrap_or_else(|e| panic!("{}: {e}", v.name));
+            assert_eq!(va, Va(addr.hex()), "{} {name}", v.name);
+        }
+        assert_eq!(
+            vmi.translate_v2ksym(v.symbol("init_task")).unwrap(),
+            "init_task"
+        );
+        let e = vmi.translate_ksym2v("tinyvmi_no_such_symbol").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "kernel symbol `tinyvmi_no_such_symbol` not found"
+        );
+        assert!(matches!(
+            vmi.translate_ksym2v("bad\0name"),
+            Err(Error::InvalidArgument { .. })
+        ));
+        // kernel v2p: _text is at kernel_text_paddr; through the kernel page table too
+        let text_pa = v.hex("kernel_text_paddr");
+        assert_eq!(vmi.translate_kv2p(v.symbol("_text")).unwrap(), text_pa);
+        let kdtb = Dtb(v.hex("kpgd").0);
+        assert_eq!(
+            vmi.pagetable_lookup(kdtb, v.symbol("_text")).unwrap(),
+            text_pa
+        );
+        assert_eq!(vmi.pid_to_dtb(Pid::KERNEL).unwrap(), kdtb);
+        assert_eq!(
+            vmi.translate(AccessContext::kernel(v.symbol("_text")))
+                .unwrap(),
+            text_pa
+        );
+        // unmapped kernel address
+        let e = vmi.translate_kv2p(Va(0xffff_ffff_ffff_0000)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Translate {
+                    via: Translation::Kernel,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn reads_of_every_width_agree() {
+    for v in Variant::all() {
+        let vmi = open(&v);
+        let text_va = v.symbol("_text");
+        let text_pa = v.hex("kernel_text_paddr");
+        let mut by_va = [0u8; 64];
+        let mut by_pa = [0u8; 64];
+        vmi.read_va(text_va, Pid::KERNEL, &mut by_va).unwrap();
+        vmi.read_pa(text_pa, &mut by_pa).unwrap();
+        assert_eq!(by_va, by_pa);
+        let mut by_sym = [0u8; 64];
+        vmi.read_ksym("_text", &mut by_sym).unwrap();
+        assert_eq!(by_sym, by_pa);
+        let ctx = AccessContext::physical(text_pa);
+        assert_eq!(vmi.read_u8(ctx).unwrap(), by_pa[0]);
+        assert_eq!(
+            vmi.read_u16(ctx).unwrap(),
+            u16::from_le_bytes([by_pa[0], by_pa[1]])
+        );
+        assert_eq!(
+            vmi.read_u32(ctx).unwrap(),
+            u32::from_le_bytes(by_pa[..4].try_into().unwrap())
+        );
+        let q = u64::from_le_bytes(by_pa[..8].try_into().unwrap());
+        assert_eq!(vmi.read_u64(ctx).unwrap(), q);
+        assert_eq!(vmi.read_addr(ctx).unwrap(), q);
+        assert_eq!(vmi.read_u64_ksym("_text").unwrap(), q);
+        assert_eq!(vmi.read_addr_ksym("_text").unwrap(), q);
+
+        // init_task: pid 0, comm "swapper/0", through each translation
+        let init = v.symbol("init_task");
+        let pid_ctx = AccessContext::kernel(init + v.offset("linux_pid"));
+        assert_eq!(vmi.read_u32(pid_ctx).unwrap(), 0);
+        let comm = init + v.offset("linux_name");
+        assert_eq!(
+            vmi.read_cstring(AccessContext::kernel(comm), 16).unwrap(),
+            "swapper/0"
+        );
+        assert_eq!(
+            vmi.read_cstring_va(comm, Pid::KERNEL, 16).unwrap(),
+            "swapper/0"
+        );
+        let comm_pa = vmi.translate_kv2p(comm).unwrap();
+        assert_eq!(vmi.read_cstring_pa(comm_pa, 16).unwrap(), "swapper/0");
+        let kdtb = Dtb(v.hex("kpgd").0);
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            vmi.read_cstr_into(AccessContext::dtb(comm, kdtb), &mut buf)
+                .unwrap(),
+            b"swapper/0"
+        );
+        // a too-small buffer is an error, not a truncated string
+        let mut small = [0u8; 4];
+        assert!(matches!(
+            vmi.read_cstr_into(AccessContext::kernel(comm), &mut small),
+            Err(Error::GuestData { .. })
+        ));
+        // the banner via its symbol
+        let banner = vmi.read_cstring_ksym("linux_banner", 1024).unwrap();
+        assert_eq!(banner.trim_end(), v.truth["banner"].str());
+    }
+}
+
+#[test]
+fn read_errors_name_the_address() {
+    let v = Variant::load("nokaslr");
+    let vmi = open(&v);
+    let size = vmi.memory_size();
+    // past the end of physical memory
+    let mut buf = [0u8; 16];
+    let e = vmi.read_pa(Pa(size + 0x1000), &mut buf).unwrap_err();
+    assert!(
+        matches!(e, Error::Read { ctx: AccessContext::Physical(Pa(a)), len: 16, done: 0 } if a == size + 0x1000),
+        "{e}"
+    );
+    // straddling the end: a partial read says how much it got
+    let mut buf = [0u8; 32];
+    let ctx = AccessContext::physical(Pa(size - 16));
+    assert_eq!(vmi.read_partial(ctx, &mut buf).unwrap(), 16);
+    assert!(matches!(
+        vmi.read(ctx, &mut buf),
+        Err(Error::Read { done: 16, .. })
+    ));
+    // unmapped user address of a real process
+    let (pid, _, _, _) = marker(&v, "data");
+    let e = vmi.read_va(Va(0x1000), pid, &mut buf).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "cannot read 32 bytes at virtual address 0x1000 (page table of pid {pid}): not mapped or outside guest memory"
+        )
+    );
+    // unknown pid, negative pid
+    assert!(matches!(
+        vmi.pid_to_dtb(Pid(999_999)),
+        Err(Error::Pid { pid: Pid(999_999) })
+    ));
+    assert!(matches!(
+        vmi.read_va(Va(0x1000), Pid(-5), &mut buf),
+        Err(Error::Pid { pid: Pid(-5) })
+    ));
+    assert!(matches!(
+        vmi.translate_uv2p(Va(0x1000), pid),
+        Err(Error::Translate { via: Translation::Pid(p), .. }) if p == pid
+    ));
+    assert!(matches!(
+        vmi.dtb_to_pid(Dtb(0x1000)),
+        Err(Error::Dtb { .. })
+    ));
+}
+
+#[test]
+fn user_space_markers_through_every_path() {
+    for v in Variant::all() {
+        let vmi = open(&v);
+        let marker_pid = Pid(v.truth["marker_pid"].int() as i32);
+        let dtb = vmi.pid_to_dtb(marker_pid).unwrap();
+        assert_eq!(vmi.dtb_to_pid(dtb).unwrap(), marker_pid);
+        let pages = vmi.va_pages(dtb).unwrap();
+        assert!(!pages.is_empty());
+        for kind in ["data", "heap", "stack", "argv", "env"] {
+            let (pid, va, pa, text) = marker(&v, kind);
+            assert_eq!(pid, marker_pid);
+            let what = format!("{} {kind} marker", v.name);
+            // translations
+            assert_eq!(vmi.translate_uv2p(va, pid).unwrap(), pa, "{what}");
+            assert_eq!(vmi.pagetable_lookup(dtb, va).unwrap(), pa, "{what}");
+            assert_eq!(
+                vmi.translate(AccessContext::dtb(va, dtb)).unwrap(),
+                pa,
+                "{what}"
+            );
+            let info = vmi.pagetable_lookup_extended(dtb, va).unwrap();
+            assert_eq!(info.pa, pa, "{what}");
+            assert_eq!(info.dtb, dtb);
+            assert_eq!(info.page_mode, PageMode::Ia32e);
+            assert!(info.size >= 4096);
+            // the page list has the marker's page
+            let page = pages
+                .iter()
+                .find(|p| p.pa_of(va).is_some())
+                .unwrap_or_else(|| panic!("{what}: page not in va_pages"));
+            assert_eq!(page.pa_of(va), Some(pa), "{what}");
+            // reads: by pid, by dtb, physical, as a C string, through ProcessMemory
+            let mut buf = vec![0u8; text.len()];
+            vmi.read_va(va, pid, &mut buf).unwrap();
+            assert_eq!(buf, text.as_bytes(), "{what}");
+            buf.fill(0);
+            vmi.read(AccessContext::dtb(va, dtb), &mut buf).unwrap();
+            assert_eq!(buf, text.as_bytes(), "{what}");
+            buf.fill(0);
+            vmi.read_pa(pa, &mut buf).unwrap();
+            assert_eq!(buf, text.as_bytes(), "{what}");
+            assert_eq!(vmi.read_cstring_va(va, pid, 256).unwrap(), text, "{what}");
+            let mut mem = vmi.process_memory(pid).unwrap();
+            assert_eq!(mem.seek(SeekFrom::Start(va.0)).unwrap(), va.0);
+            buf.fill(0);
+            mem.read_exact(&mut buf).unwrap();
+            assert_eq!(buf, text.as_bytes(), "{what}");
+            assert_eq!(mem.position(), va + text.len() as u64);
+            mem.seek(SeekFrom::Current(-(text.len() as i64))).unwrap();
+            assert_eq!(mem.read_cstring_at(va, 256).unwrap(), text);
+        }
+        // ProcessMemory: a read at an unmapped address is an error naming it
+        let mut mem = vmi.process_memory(marker_pid).unwrap();
+        mem.seek(SeekFrom::Start(0x1000)).unwrap();
+        let mut b = [0u8; 8];
+        let e = mem.read(&mut b).unwrap_err();
+        let inner = e.get_ref().unwrap().downcast_ref::<Error>().unwrap();
+        assert!(matches!(inner, Error::Read { .. }), "{inner}");
+        // The ELF header at the start of the marker's executable, via its symbols API:
+        // the lowest mapped page of a static binary.
+        let first = pages
+            .iter()
+            .filter(|p| p.va.0 < 0x8000_0000_0000)
+            .min_by_key(|p| p.va)
+            .unwrap();
+        mem.seek(SeekFrom::Start(first.va.0)).unwrap();
+        let mut magic = [0u8; 4];
+        mem.read_exact(&mut magic).unwrap();
+        assert_eq!(&magic, b"\x7fELF");
+    }
+}
+
+#[test]
+fn process_list_matches_ground_truth() {
+    for v in Variant::all() {
+        let vmi = open(&v);
+        let linux = vmi.linux().unwrap();
+        let procs: Vec<_> = linux.processes().collect::<Result<_, _>>().unwrap();
+        // idle task first, at init_task
+        assert_eq!(procs[0].pid, Pid(0));
+        assert_eq!(procs[0].name, "swapper/0");
+        assert_eq!(procs[0].task, v.symbol("init_task"));
+        assert_eq!(procs[0].dtb, None);
+        // then every process of /proc, in pid order (task-list order)
+        let ours: Vec<(i32, String)> = procs[1..]
+            .iter()
+            .map(|p| (p.pid.0, p.name.clone()))
+            .collect();
+        let truth: Vec<(i32, String)> = v.truth["processes"]
+            .arr()
+            .iter()
+            .map(|p| (p["pid"].int() as i32, p["name"].str().to_owned()))
+            .collect();
+        assert_eq!(ours, truth, "{}", v.name);
+        // page tables: user processes have one (LibVMI agrees), kernel threads none
+        for (p, t) in procs[1..].iter().zip(v.truth["processes"].arr()) {
+            if t["kernel_thread"].bool() {
+                assert_eq!(p.dtb, None, "{} {}", v.name, p.name);
+            } else {
+                let dtb = p.dtb.unwrap_or_else(|| panic!("{}: no dtb", p.name));
+                assert_eq!(vmi.pid_to_dtb(p.pid).unwrap(), dtb, "{}", p.name);
+                assert_eq!(vmi.dtb_to_pid(dtb).unwrap(), p.pid);
+            }
+        }
+        assert_eq!(linux.process(Pid(1)).unwrap().name, truth[0].1);
+        assert!(matches!(
+            linux.process(Pid(999_999)),
+            Err(Error::Pid { .. })
+        ));
+    }
+}
+
+#[test]
+fn threads_match_ground_truth() {
+    for v in Variant::all() {
+        let vmi = open(&v);
+        let linux = vmi.linux().unwrap();
+        for (p, t) in linux
+            .processes()
+            .skip(1)
+            .map(Result::unwrap)
+            .zip(v.truth["processes"].arr())
+        {
+            let mut ours: Vec<(i32, String)> = linux
+                .threads(&p)
+                .unwrap()
+                .map(|t| t.map(|t| (t.tid.0, t.name)))
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(ours[0].0, p.pid.0, "leader first");
+            ours.sort();
+            let truth: Vec<(i32, String)> = t["threads"]
+                .arr()
+                .iter()
+                .map(|t| (t["tid"].int() as i32, t["name"].str().to_owned()))
+                .collect();
+            assert_eq!(ours, truth, "{} pid {}", v.name, p.pid);
+        }
+        // the multi-threaded marker
+        let marker = linux
+            .process(Pid(v.truth["marker_pid"].int() as i32))
+            .unwrap();
+        let names: BTreeSet<String> = linux
+            .threads(&marker)
+            .unwrap()
+            .map(|t| t.unwrap().name)
+            .collect();
+        assert!(
+            names.contains("tvmi-worker-a") && names.contains("tvmi-worker-b"),
+            "{names:?}"
+        );
+    }
+}
+
+#[test]
+fn threads_need_the_thread_group_offset() {
+    let v = Variant::load("nokaslr");
+    let mut map = v.config_map(true);
+    map.remove("linux_thread_group");
+    let vmi = Vmi::file(&v.image).config(Config::Map(map)).init().unwrap();
+    let linux = vmi.linux().unwrap();
+    let init = linux.process(Pid(1)).unwrap();
+    let e = linux.threads(&init).err().unwrap();
+    assert!(
+        matches!(e, Error::Offset { ref name } if name == "linux_thread_group"),
+        "{e}"
+    );
+    let linux = linux.with_thread_group_offset(v.other_offset("task_struct.thread_group"));
+    assert_eq!(linux.threads(&init).unwrap().count(), 1);
+}
+
+#[test]
+fn module_list_matches_ground_truth() {
+    for v in Variant::all() {
+        let vmi = open(&v);
+        let linux = vmi.linux().unwrap();
+        let ours: Vec<String> = linux.modules().map(|m| m.unwrap().name).collect();
+        let truth: Vec<String> = v.truth["modules"]
+            .arr()
+            .iter()
+            .map(|m| m["name"].str().to_owned())
+            .collect();
+        assert_eq!(ours, truth, "{}", v.name);
+        // the defaults (upstream module-list's layout) agree with the BTF offsets
+        let mut map = v.config_map(true);
+        map.remove("linux_module_list");
+        map.remove("linux_module_name");
+        let plain = Vmi::file(&v.image).config(Config::Map(map)).init().unwrap();
+        let linux = plain.linux().unwrap();
+        assert_eq!(linux.offsets().module_list, v.other_offset("module.list"));
+        assert_eq!(linux.offsets().module_name, v.other_offset("module.name"));
+        let again: Vec<String> = linux.modules().map(|m| m.unwrap().name).collect();
+        assert_eq!(again, truth);
+    }
+}
+
+#[test]
+fn hostile_offsets_end_in_errors_not_hangs() {
+    let v = Variant::load("nokaslr");
+    let vmi = open(&v);
+    let linux = vmi.linux().unwrap();
+    let init = linux.process(Pid(1)).unwrap();
+    // thread_group pointing at comm: the "list" is ASCII, not pointers
+    let bad = linux.with_thread_group_offset(v.offset("linux_name"));
+    let r: Result<Vec<_>, _> = bad.threads(&init).unwrap().collect();
+    assert!(r.is_err(), "{r:?}");
+    // thread_group pointing at the tasks list: a list that never returns to this head
+    let loops = linux.with_thread_group_offset(v.offset("linux_tasks") + 8);
+    let r: Result<Vec<_>, _> = loops.threads(&init).unwrap().collect();
+    match r {
+        Err(Error::GuestData { .. } | Error::Read { .. } | Error::Translate { .. }) => {}
+        other => panic!("expected a bounded failure, got {other:?}"),
+    }
+    // a bogus tasks offset: the walk ends in an error, not a hang or a made-up list
+    let mut off = *linux.offsets();
+    off.tasks = v.offset("linux_name");
+    let r: Result<Vec<_>, _> = linux.with_offsets(off).processes().collect();
+    assert!(
+        r.is_err(),
+        "a wrong tasks offset walked successfully: {r:?}"
+    );
+    off.tasks = v.offset("linux_tasks") + 8; // tasks.prev: walks the list backwards...
+    let backwards: Vec<_> = linux.with_offsets(off).processes().take(3).collect();
+    assert!(backwards.iter().any(Result::is_err) || backwards.len() <= 3);
+}
+
+#[test]
+fn writes_on_a_copy_fail_cleanly_in_file_mode() {
+    // Upstream LibVMI's file driver does not implement writes (file_write returns
+    // VMI_FAILURE), so every write path must report Error::Write with its target, and
+    // the image must stay unchanged.
+    let v = Variant::load("nokaslr");
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join(v.truth["image"].str());
+    std::fs::copy(&v.image, &copy).unwrap();
+    let mut map = v.config_map(true);
+    map.set("sysmap", v.dir.join("System.map"));
+    let vmi = Vmi::file(&copy).config(Config::Map(map)).init().unwrap();
+    let (pid, va, pa, text) = marker(&v, "heap");
+    let e = vmi.write_pa(pa, b"X").unwrap_err();
+    assert!(
+        matches!(e, Error::Write { ctx: AccessContext::Physical(p), len: 1, done: 0 } if p == pa),
+        "{e}"
+    );
+    assert!(matches!(
+        vmi.write_va(va, pid, b"X"),
+        Err(Error::Write { .. })
+    ));
+    assert!(matches!(
+        vmi.write_ksym("jiffies", &[0; 8]),
+        Err(Error::Write { .. })
+    ));
+    let ctx = AccessContext::pid(va, pid);
+    assert!(vmi.write_u8(ctx, 1).is_err());
+    assert!(vmi.write_u16(ctx, 1).is_err());
+    assert!(vmi.write_u32(ctx, 1).is_err());
+    assert!(vmi.write_u64(ctx, 1).is_err());
+    assert!(vmi.write_addr(ctx, 1).is_err());
+    let mut mem = vmi.process_memory(pid).unwrap();
+    mem.seek(SeekFrom::Start(va.0)).unwrap();
+    assert!(std::io::Write::write(&mut mem, b"X").is_err());
+    // nothing changed, in LibVMI's view and on disk
+    assert_eq!(vmi.read_cstring_va(va, pid, 256).unwrap(), text);
+    drop(vmi);
+    let bytes = std::fs::read(&copy).unwrap();
+    assert_eq!(
+        &bytes[pa.0 as usize..pa.0 as usize + text.len()],
+        text.as_bytes()
+    );
+}
+
+#[test]
+fn pause_caches_and_threads() {
+    let v = Variant::load("kaslr");
+    let vmi = open(&v);
+    {
+        let paused = vmi.pause().unwrap();
+        assert_eq!(paused.os_type(), OsType::Linux);
+    }
+    vmi.pause().unwrap().resume().unwrap();
+    let init = v.symbol("init_task");
+    let before = vmi.translate_kv2p(init).unwrap();
+    vmi.flush_caches();
+    vmi.flush_v2p_cache(Some(Dtb(v.hex("kpgd").0)));
+    assert_eq!(vmi.translate_kv2p(init).unwrap(), before);
+    assert_eq!(vmi.translate_ksym2v("init_task").unwrap(), init);
+    vmi.add_pid_cache(Pid(4242), Dtb(v.hex("kpgd").0));
+    assert_eq!(vmi.pid_to_dtb(Pid(4242)).unwrap(), Dtb(v.hex("kpgd").0));
+    vmi.flush_pid_cache();
+    // Send: the instance moves to another thread and works there
+    let handle = std::thread::spawn(move || {
+        let pa = vmi.translate_kv2p(init).unwrap();
+        drop(vmi);
+        pa
+    });
+    assert_eq!(handle.join().unwrap(), before);
+}
+
+#[test]
+fn events_are_refused_on_file_images() {
+    let v = Variant::load("nokaslr");
+    // LibVMI has no events for files: initialisation with events fails, saying so
+    let e = Vmi::file(&v.image).events(true).init_driver().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Init {
+                mode: Mode::File,
+                reason: InitError::Events,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // an instance without events refuses registration and listening
+    let mut vmi = open(&v);
+    let e = vmi
+        .register_event(
+            EventSpec::register(Register::CR3, libvmi::events::RegAccess::W),
+            |_, _| Response::NONE,
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    assert!(matches!(
+        vmi.listen(std::time::Duration::from_millis(1)),
+        Err(Error::Unsupported { .. })
+    ));
+    assert!(vmi.events_pending().is_err());
+    assert_eq!(vmi.registered_events(), 0);
+    vmi.clear_events().unwrap();
+}
+
+/// A multi-page virtual read that starts and ends mid-page equals the bytes of the raw
+/// image at the guest's own physical address of `_text` (the kernel image is physically
+/// contiguous; the file offset is the physical address): the oracle is the file, not LibVMI.
+#[test]
+fn multi_page_virtual_read_crosses_page_boundaries() {
+    for v in Variant::all() {
+        let vmi = open(&v);
+        let start = 0x800u64;
+        let len = 3 * 4096 + 0x123;
+        let mut via_libvmi = vec![0u8; len];
+        vmi.read_va(
+            Va(v.symbol("_text").0 + start),
+            Pid::KERNEL,
+            &mut via_libvmi,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", v.name));
+        let mut file = std::fs::File::open(&v.image).unwrap();
+        file.seek(SeekFrom::Start(v.hex("kernel_text_paddr").0 + start))
+            .unwrap();
+        let mut from_file = vec![0u8; len];
+        file.read_exact(&mut from_file).unwrap();
+        assert_eq!(
+            via_libvmi, from_file,
+            "{}: 3+ pages from _text+0x800",
+            v.name
+        );
+        assert!(
+            via_libvmi.iter().any(|&b| b != 0),
+            "{}: read only zeros",
+            v.name
+        );
+    }
+}
