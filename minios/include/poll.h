@@ -1,0 +1,2 @@
+/* TinyVMI compatibility header: see sys/poll.h. */
+#include <sys/poll.h>
