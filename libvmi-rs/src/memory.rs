@@ -266,8 +266,9 @@ impl Vmi {
     /// Write `data` at `ctx` (`vmi_write`). On failure, [`Error::Write`] says where and
     /// how many bytes were written.
     ///
-    /// Upstream LibVMI's File driver does not implement writes: in File mode this always
-    /// fails with [`Error::Write`].
+    /// In File mode the write goes to the image file itself, in place (upstream's File
+    /// driver has no writes; `libvmi-sys` supplies them): write to a copy to keep the
+    /// original.
     pub fn write(&self, ctx: AccessContext, data: &[u8]) -> Result<()> {
         if data.is_empty() {
             return Ok(());

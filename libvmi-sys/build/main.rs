@@ -158,8 +158,7 @@ fn main() {
     files.push(layout_c);
 
     let mut cc = cc::Build::new();
-    cc.files(&files)
-        .include(&gen)
+    cc.include(&gen)
         .include(&src)
         .include(&lib)
         .include(lib.join("config"))
@@ -186,7 +185,20 @@ fn main() {
         // Upstream's VMI_DEBUG option: a vmi_debug_flag_t mask, e.g. __VMI_DEBUG_ALL.
         cc.define("VMI_DEBUG", Some(format!("({level})").as_str()));
     }
-    cc.compile(ARCHIVE);
+    if features.file {
+        // File-mode writes (csrc/file_write.c): the driver's own unimplemented file_write
+        // is renamed in its compile unit only, so the driver table gets ours.
+        let file_c = lib.join("driver/file/file.c");
+        files.retain(|f| *f != file_c);
+        files.push(manifest.join("csrc/file_write.c"));
+        let objects = cc
+            .clone()
+            .file(&file_c)
+            .define("file_write", Some("libvmi_sys_upstream_file_write"))
+            .compile_intermediates();
+        cc.objects(objects);
+    }
+    cc.files(&files).compile(ARCHIVE);
 
     if let Some(j) = &json {
         for p in &j.link_paths {
