@@ -24,6 +24,17 @@
 //!   and the translation agrees with the guest's `/proc/self/pagemap` (PVH: exactly; PV:
 //!   LibVMI's "physical" addresses are machine addresses, so the page offset only).
 //!
+//! With the `vmi` command line tool in `PATH` (ci/xen-test ships it to dom0), the same
+//! through the tool, by domain name with `/etc/libvmi.conf`:
+//!
+//! * **cli-ps**: `vmi --domain <name> ps --json` equals the ground truth (retried up to 3
+//!   times if the guest's processes changed meanwhile);
+//! * **cli-modules**: `vmi --domain <name> modules --json` equals `/proc/modules`, in order;
+//! * **cli-watch** (PVH, unless `--no-events`): `vmi --domain <name> watch --cr3 --seconds
+//!   20 --json` prints CR3-write events as JSON lines (at least 3) and exits 0 while the
+//!   guest is made to work as for **cr3-events** (killed after 120 s); **cli-alive**: the
+//!   guest runs and answers afterwards (the tool left no vCPU waiting on an event).
+//!
 //! Once: **no-such-domain**: initialising a domain that does not exist fails with
 //! [`Error::Init`] / [`InitError::VmNotFound`] naming the domain.
 //!
@@ -271,11 +282,20 @@ fn main() {
         failed: Vec::new(),
         last: started,
     };
+    let cli = vmi_cli();
     for guest in &guests {
         let t = Instant::now();
         check_guest(&mut report, guest);
         if events && is_pvh(guest) {
             check_events(&mut report, guest);
+        }
+        if let Some(cli) = &cli {
+            report.record(guest, "cli-ps", cli_ps(cli, guest));
+            report.record(guest, "cli-modules", cli_modules(cli, guest));
+            if events && is_pvh(guest) {
+                report.record(guest, "cli-watch", cli_watch(cli, guest));
+                report.record(guest, "cli-alive", check_alive(guest));
+            }
         }
         println!("# {guest}: checks took {:.1} s", t.elapsed().as_secs_f64());
     }
@@ -830,5 +850,164 @@ fn check_alive(guest: &str) -> Outcome {
     let n = gt_again(guest)?;
     Ok(format!(
         "xl list state {state}; the guest printed ground truth {n} on request"
+    ))
+}
+
+/// The `vmi` tool, if it is in `PATH`.
+fn vmi_cli() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("vmi"))
+        .find(|p| p.is_file())
+}
+
+/// Run `vmi --domain <guest> ARGS`: its stdout, or why it failed (exit status and stderr).
+fn run_cli(cli: &std::path::Path, guest: &str, args: &[&str]) -> Result<String, String> {
+    let mut all = vec!["--domain", guest];
+    all.extend_from_slice(args);
+    run(&cli.to_string_lossy(), &all)
+}
+
+/// `vmi ps --json` equals the ground truth.
+fn cli_ps(cli: &std::path::Path, guest: &str) -> Outcome {
+    let mut last_err = String::new();
+    for attempt in 1..=3 {
+        let before = GroundTruth::fetch(guest, &gt_last(guest)?)?;
+        let out = run_cli(cli, guest, &["ps", "--json"])?;
+        let after = GroundTruth::fetch(guest, &gt_again(guest)?)?;
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&out)
+            .map_err(|e| format!("ps --json is not JSON ({e}): {out}"))?;
+        let got: BTreeSet<(i32, String)> = rows
+            .iter()
+            .filter_map(|r| Some((r["pid"].as_i64()? as i32, r["name"].as_str()?.to_owned())))
+            .collect();
+        if got.len() != rows.len() {
+            return Err(format!("rows without pid and name, or listed twice: {out}"));
+        }
+        if got == before.procs || got == after.procs {
+            return Ok(format!(
+                "{} processes = ground truth (attempt {attempt})",
+                rows.len()
+            ));
+        }
+        let missing: Vec<_> = after.procs.difference(&got).collect();
+        let extra: Vec<_> = got.difference(&after.procs).collect();
+        last_err = format!("missing {missing:?}, unexpected {extra:?}");
+    }
+    Err(format!("differs from the ground truth 3 times: {last_err}"))
+}
+
+/// `vmi modules --json` equals `/proc/modules`, in order.
+fn cli_modules(cli: &std::path::Path, guest: &str) -> Outcome {
+    let truth = GroundTruth::fetch(guest, &gt_last(guest)?)?;
+    let out = run_cli(cli, guest, &["modules", "--json"])?;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out)
+        .map_err(|e| format!("modules --json is not JSON ({e}): {out}"))?;
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or("<no name>").to_owned())
+        .collect();
+    if got != truth.modules {
+        return Err(format!(
+            "vmi {got:?}, guest /proc/modules {:?}",
+            truth.modules
+        ));
+    }
+    Ok(format!("{} modules = ground truth, in order", got.len()))
+}
+
+/// `vmi watch --cr3 --seconds 20 --json` reports CR3 writes and exits 0 while the guest
+/// works. (Time-limited rather than `--count`: the tool must not leave in the middle of the
+/// `xl save -c` that makes the guest work.)
+fn cli_watch(cli: &std::path::Path, guest: &str) -> Outcome {
+    let mut child = Command::new(cli)
+        .args([
+            "--domain",
+            guest,
+            "watch",
+            "--cr3",
+            "--seconds",
+            "20",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", cli.display()))?;
+    let t = Instant::now();
+    let mut steps = Vec::new();
+    // Give it time to register, then make the guest work, as cr3-events does.
+    std::thread::sleep(Duration::from_secs(3));
+    let poll = |child: &mut std::process::Child| child.try_wait().ok().flatten();
+    let mut status = poll(&mut child);
+    if status.is_none() {
+        steps.push(match gt_again(guest) {
+            Ok(_) => "`tvmi-domu again`".to_owned(),
+            Err(e) => format!("`tvmi-domu again` failed: {e}"),
+        });
+        std::thread::sleep(Duration::from_secs(2));
+        status = poll(&mut child);
+    }
+    if status.is_none() {
+        let file = format!("/tmp/xen-check-cli-{guest}.save");
+        let saved = run("xl", &["save", "-c", guest, &file]);
+        let _ = std::fs::remove_file(&file);
+        steps.push(match saved {
+            Ok(_) => "`xl save -c`".to_owned(),
+            Err(e) => format!("`xl save -c` failed: {e}"),
+        });
+    }
+    let deadline = t + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = poll(&mut child) {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("vmi watch: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let Some(status) = status else {
+        return Err(format!(
+            "still running after 120 s ({}); output so far: {stdout} {stderr}",
+            steps.join(", ")
+        ));
+    };
+    if !status.success() {
+        return Err(format!(
+            "exit {status} ({}): {}",
+            steps.join(", "),
+            stderr.trim()
+        ));
+    }
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("not JSON lines ({e}): {stdout}"))?;
+    let cr3 = events
+        .iter()
+        .filter(|e| e["type"] == "register" && e["register"] == "CR3")
+        .count();
+    if cr3 < 3 || cr3 != events.len() {
+        return Err(format!(
+            "expected at least 3 CR3-write events only, got: {stdout}"
+        ));
+    }
+    Ok(format!(
+        "{cr3} CR3 writes as JSON lines, exit 0, in {:.1} s (triggers: {})",
+        t.elapsed().as_secs_f64(),
+        if steps.is_empty() {
+            "none needed".to_owned()
+        } else {
+            steps.join(", ")
+        }
     ))
 }
