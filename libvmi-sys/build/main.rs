@@ -186,15 +186,19 @@ fn main() {
         cc.define("VMI_DEBUG", Some(format!("({level})").as_str()));
     }
     if features.file {
-        // File-mode writes (csrc/file_write.c): the driver's own unimplemented file_write
-        // is renamed in its compile unit only, so the driver table gets ours.
+        // The File driver's own compile unit gets upstream's USE_MMAP and two renames into
+        // csrc/file_driver.c: pages straight from the mapping (no page cache, no second
+        // copy) and writes (upstream's file_write always fails; the driver table, filled
+        // in another compile unit, gets ours).
         let file_c = lib.join("driver/file/file.c");
         files.retain(|f| *f != file_c);
-        files.push(manifest.join("csrc/file_write.c"));
+        files.push(manifest.join("csrc/file_driver.c"));
         let objects = cc
             .clone()
             .file(&file_c)
+            .define("USE_MMAP", Some("1"))
             .define("file_write", Some("libvmi_sys_upstream_file_write"))
+            .define("memory_cache_insert", Some("libvmi_sys_file_map_page"))
             .compile_intermediates();
         cc.objects(objects);
     }
