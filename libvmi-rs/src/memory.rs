@@ -229,8 +229,11 @@ impl Vmi {
     }
 
     /// Read a Windows `UNICODE_STRING` structure at `ctx` and the UTF-16LE text it points
-    /// to, as a Rust string (`vmi_read_unicode_str` + `vmi_convert_str_encoding` to UTF-8,
-    /// done here without iconv). The buffer is read with the same translation as `ctx`.
+    /// to, as a Rust string: what `vmi_read_unicode_str` + `vmi_convert_str_encoding` to
+    /// UTF-8 do, done here for any guest OS (upstream's reads Windows guests only) and
+    /// without iconv. The buffer is read with the same translation as `ctx`; a broken
+    /// header (odd `Length`, `Length` above `MaximumLength`, NULL `Buffer`) is an
+    /// [`Error::GuestData`].
     ///
     /// ```no_run
     /// use libvmi::{AccessContext, Va};

@@ -749,6 +749,78 @@ fn writes_on_a_copy_land_in_the_image() {
     }
 }
 
+/// `UNICODE_STRING`s written into kernel memory of a copy (a Linux guest has none of its
+/// own) read back as the text written, through kernel-virtual and physical contexts; broken
+/// headers are [`Error::GuestData`], never a read of garbage.
+#[test]
+fn unicode_strings_written_into_a_copy_read_back() {
+    let v = Variant::load("nokaslr");
+    let (_tmp, _copy, vmi) = open_copy(&v);
+    let text = "TinyVMI \u{fc}n\u{ef}c\u{f8}d\u{e9} \u{2713} \u{1f980} C:\\Windows\\System32";
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let base = v.symbol("_text").0 + 0x800;
+    let (header_va, buffer_va) = (Va(base), Va(base + 0x100));
+    let header = |len: u16, max: u16, buffer: u64| {
+        let mut h = Vec::new();
+        h.extend_from_slice(&len.to_le_bytes());
+        h.extend_from_slice(&max.to_le_bytes());
+        h.extend_from_slice(&[0; 4]);
+        h.extend_from_slice(&buffer.to_le_bytes());
+        h
+    };
+    let len = utf16.len() as u16;
+    vmi.write(AccessContext::kernel(buffer_va), &utf16).unwrap();
+    vmi.write(
+        AccessContext::kernel(header_va),
+        &header(len, len + 2, buffer_va.0),
+    )
+    .unwrap();
+    assert_eq!(
+        vmi.read_unicode_string(AccessContext::kernel(header_va))
+            .unwrap(),
+        text
+    );
+    assert_eq!(
+        vmi.read_unicode_string_va(header_va, Pid::KERNEL).unwrap(),
+        text
+    );
+    // Physical: the header's Buffer is then a physical address too.
+    let header_pa = vmi.translate_kv2p(header_va).unwrap();
+    let buffer_pa = vmi.translate_kv2p(buffer_va).unwrap();
+    vmi.write_pa(header_pa, &header(len, len, buffer_pa.0))
+        .unwrap();
+    assert_eq!(
+        vmi.read_unicode_string(AccessContext::physical(header_pa))
+            .unwrap(),
+        text
+    );
+    // Empty, then broken headers.
+    vmi.write_pa(header_pa, &header(0, 0, 0)).unwrap();
+    assert_eq!(
+        vmi.read_unicode_string(AccessContext::physical(header_pa))
+            .unwrap(),
+        ""
+    );
+    for (bad, why) in [
+        (header(len + 1, len + 2, buffer_pa.0), "odd Length"),
+        (header(len, len - 2, buffer_pa.0), "exceeds MaximumLength"),
+        (header(len, len, 0), "NULL Buffer"),
+    ] {
+        vmi.write_pa(header_pa, &bad).unwrap();
+        match vmi.read_unicode_string(AccessContext::physical(header_pa)) {
+            Err(e @ Error::GuestData { .. }) => assert!(e.to_string().contains(why), "{e}"),
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+    // A Buffer past the end of memory: a read error naming the address.
+    vmi.write_pa(header_pa, &header(len, len, 0xffff_ffff_0000))
+        .unwrap();
+    assert!(matches!(
+        vmi.read_unicode_string(AccessContext::physical(header_pa)),
+        Err(Error::Read { .. })
+    ));
+}
+
 /// Writes that cannot land fail with [`Error::Write`] naming the target, and change nothing:
 /// past the end of the image, and when the image file can no longer be opened for writing
 /// (it was moved away after init: reads go on through the open descriptor).
