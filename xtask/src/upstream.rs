@@ -76,6 +76,10 @@ pub fn run(cmd: Command, root: &Path) -> Res {
                     names.join(", ")
                 }
             );
+            println!(
+                "the work tree {} stays for more edits; when done: cargo xtask upstream abort (removes it; patches/ stay as written)",
+                state_dir.display()
+            );
             Ok(())
         }
     }
