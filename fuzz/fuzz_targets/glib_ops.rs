@@ -1,12 +1,29 @@
-//! tinyglib against the real GLib: an operation sequence decoded from the input runs on
-//! both (GHashTable with direct keys, GSList, GTree, the string functions) and every
-//! result must agree. Ideas from tinyglib/tests/differential.rs; here the fuzzer, not a
-//! PRNG, picks the operations.
+//! tinyglib against the real GLib 2.74: an operation sequence decoded from the input runs
+//! on both and every result must agree, including the calls of key and value notifiers.
+//! Ideas from tinyglib/tests/differential.rs; here the fuzzer, not a PRNG, picks the
+//! operations. AddressSanitizer and LeakSanitizer check both sides' memory handling.
+//!
+//! The input is a sequence of 3-byte records `[op, a, b]`. `a` becomes a key and `b` a
+//! value: with the high bit set, one that needs 64 bits (so tables widen their storage),
+//! else a small one. Operations (`op % 28`):
+//!
+//! | op | on |
+//! |---|---|
+//! | 0–7 | a direct-key GHashTable with logging notifiers: insert, replace, remove, lookup, size, remove_all, foreach_remove (keys divisible by `a % 5 + 2`), iteration (`iter_next` and `foreach`, compared as sorted sets) |
+//! | 8–12 | a string-key GHashTable (`g_str_hash`, `g_free` for keys and values): insert, replace, remove, lookup, size |
+//! | 13–16 | a GSList: prepend, append, find_custom, concat with a new two-element list |
+//! | 17–19 | a GQueue: push_head, pop_tail, find + unlink + push_head_link |
+//! | 20–23 | a GTree with logging notifiers: insert, remove, lookup, foreach (stops after `a % 8 + 1`) |
+//! | 24–27 | string functions on the rest of the input, which ends the sequence: `g_strndup`; `g_strlcpy` + `g_strlcat`; `g_strcmp0` + `g_ascii_strdown`; `g_strconcat` + `g_stpcpy` + `g_strdup_printf` |
+//!
+//! Seeds in `corpus/glib_ops/seed-*` (made by `corpus/make_seeds.py`).
 #![no_main]
 #![allow(clippy::missing_transmute_annotations)]
 
 use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use libfuzzer_sys::fuzz_target;
+use std::cell::RefCell;
+use std::ffi::CString;
 use tinyglib::*;
 
 type Ptr = *mut c_void;
@@ -15,12 +32,17 @@ type HashFn = unsafe extern "C" fn(CPtr) -> c_uint;
 type EqFn = unsafe extern "C" fn(CPtr, CPtr) -> c_int;
 type Notify = unsafe extern "C" fn(Ptr);
 type CmpData = unsafe extern "C" fn(CPtr, CPtr, Ptr) -> c_int;
+type Cmp = unsafe extern "C" fn(CPtr, CPtr) -> c_int;
+type HFunc = unsafe extern "C" fn(Ptr, Ptr, Ptr);
+type HRFunc = unsafe extern "C" fn(Ptr, Ptr, Ptr) -> c_int;
 
 #[link(name = "glib-2.0")]
 extern "C" {
     fn g_free(p: Ptr);
     fn g_direct_hash(v: CPtr) -> c_uint;
     fn g_direct_equal(a: CPtr, b: CPtr) -> c_int;
+    fn g_str_hash(v: CPtr) -> c_uint;
+    fn g_str_equal(a: CPtr, b: CPtr) -> c_int;
     fn g_hash_table_new_full(
         h: Option<HashFn>,
         e: Option<EqFn>,
@@ -33,27 +55,49 @@ extern "C" {
     fn g_hash_table_remove(t: Ptr, k: CPtr) -> c_int;
     fn g_hash_table_remove_all(t: Ptr);
     fn g_hash_table_size(t: Ptr) -> c_uint;
+    fn g_hash_table_foreach(t: Ptr, f: Option<HFunc>, ud: Ptr);
+    fn g_hash_table_foreach_remove(t: Ptr, f: Option<HRFunc>, ud: Ptr) -> c_uint;
+    fn g_hash_table_iter_init(it: *mut GHashTableIter, t: Ptr);
+    fn g_hash_table_iter_next(it: *mut GHashTableIter, k: *mut Ptr, v: *mut Ptr) -> c_int;
     fn g_hash_table_destroy(t: Ptr);
-    fn g_slist_prepend(l: Ptr, d: Ptr) -> Ptr;
-    fn g_slist_append(l: Ptr, d: Ptr) -> Ptr;
-    fn g_slist_length(l: Ptr) -> c_uint;
-    fn g_slist_free(l: Ptr);
+    fn g_slist_prepend(l: *mut GSList, d: Ptr) -> *mut GSList;
+    fn g_slist_append(l: *mut GSList, d: Ptr) -> *mut GSList;
+    fn g_slist_concat(a: *mut GSList, b: *mut GSList) -> *mut GSList;
+    fn g_slist_find_custom(l: *mut GSList, d: CPtr, f: Option<Cmp>) -> *mut GSList;
+    fn g_slist_length(l: *mut GSList) -> c_uint;
+    fn g_slist_free(l: *mut GSList);
+    fn g_queue_new() -> *mut GQueue;
+    fn g_queue_free(q: *mut GQueue);
+    fn g_queue_get_length(q: *mut GQueue) -> c_uint;
+    fn g_queue_push_head(q: *mut GQueue, d: Ptr);
+    fn g_queue_pop_tail(q: *mut GQueue) -> Ptr;
+    fn g_queue_find(q: *mut GQueue, d: CPtr) -> *mut GList;
+    fn g_queue_unlink(q: *mut GQueue, l: *mut GList);
+    fn g_queue_push_head_link(q: *mut GQueue, l: *mut GList);
     fn g_tree_new_full(c: Option<CmpData>, d: Ptr, kd: Option<Notify>, vd: Option<Notify>) -> Ptr;
     fn g_tree_insert(t: Ptr, k: Ptr, v: Ptr);
     fn g_tree_lookup(t: Ptr, k: CPtr) -> Ptr;
     fn g_tree_remove(t: Ptr, k: CPtr) -> c_int;
+    fn g_tree_foreach(t: Ptr, f: Option<HRFunc>, ud: Ptr);
     fn g_tree_destroy(t: Ptr);
+    fn g_strdup(s: *const c_char) -> *mut c_char;
     fn g_strndup(s: *const c_char, n: usize) -> *mut c_char;
     fn g_strlcpy(d: *mut c_char, s: *const c_char, n: usize) -> usize;
     fn g_strlcat(d: *mut c_char, s: *const c_char, n: usize) -> usize;
     fn g_strcmp0(a: *const c_char, b: *const c_char) -> c_int;
     fn g_ascii_strdown(s: *const c_char, len: isize) -> *mut c_char;
+    fn g_strdup_printf(fmt: *const c_char, ...) -> *mut c_char;
+    fn g_strconcat(s: *const c_char, ...) -> *mut c_char;
+    fn g_stpcpy(d: *mut c_char, s: *const c_char) -> *mut c_char;
 }
 
+/// One implementation's entry points, with GLib's C signatures.
 struct Api {
     free: Notify,
     direct_hash: HashFn,
     direct_equal: EqFn,
+    str_hash: HashFn,
+    str_equal: EqFn,
     h_new:
         unsafe extern "C" fn(Option<HashFn>, Option<EqFn>, Option<Notify>, Option<Notify>) -> Ptr,
     h_insert: unsafe extern "C" fn(Ptr, Ptr, Ptr) -> c_int,
@@ -62,23 +106,46 @@ struct Api {
     h_remove: unsafe extern "C" fn(Ptr, CPtr) -> c_int,
     h_remove_all: unsafe extern "C" fn(Ptr),
     h_size: unsafe extern "C" fn(Ptr) -> c_uint,
+    h_foreach: unsafe extern "C" fn(Ptr, Option<HFunc>, Ptr),
+    h_foreach_remove: unsafe extern "C" fn(Ptr, Option<HRFunc>, Ptr) -> c_uint,
+    h_iter_init: unsafe extern "C" fn(*mut GHashTableIter, Ptr),
+    h_iter_next: unsafe extern "C" fn(*mut GHashTableIter, *mut Ptr, *mut Ptr) -> c_int,
     h_destroy: unsafe extern "C" fn(Ptr),
-    sl_prepend: unsafe extern "C" fn(Ptr, Ptr) -> Ptr,
-    sl_append: unsafe extern "C" fn(Ptr, Ptr) -> Ptr,
-    sl_length: unsafe extern "C" fn(Ptr) -> c_uint,
-    sl_free: unsafe extern "C" fn(Ptr),
+    sl_prepend: unsafe extern "C" fn(*mut GSList, Ptr) -> *mut GSList,
+    sl_append: unsafe extern "C" fn(*mut GSList, Ptr) -> *mut GSList,
+    sl_concat: unsafe extern "C" fn(*mut GSList, *mut GSList) -> *mut GSList,
+    sl_find_custom: unsafe extern "C" fn(*mut GSList, CPtr, Option<Cmp>) -> *mut GSList,
+    sl_length: unsafe extern "C" fn(*mut GSList) -> c_uint,
+    sl_free: unsafe extern "C" fn(*mut GSList),
+    q_new: unsafe extern "C" fn() -> *mut GQueue,
+    q_free: unsafe extern "C" fn(*mut GQueue),
+    q_len: unsafe extern "C" fn(*mut GQueue) -> c_uint,
+    q_push_head: unsafe extern "C" fn(*mut GQueue, Ptr),
+    q_pop_tail: unsafe extern "C" fn(*mut GQueue) -> Ptr,
+    q_find: unsafe extern "C" fn(*mut GQueue, CPtr) -> *mut GList,
+    q_unlink: unsafe extern "C" fn(*mut GQueue, *mut GList),
+    q_push_head_link: unsafe extern "C" fn(*mut GQueue, *mut GList),
     t_new: unsafe extern "C" fn(Option<CmpData>, Ptr, Option<Notify>, Option<Notify>) -> Ptr,
     t_insert: unsafe extern "C" fn(Ptr, Ptr, Ptr),
     t_lookup: unsafe extern "C" fn(Ptr, CPtr) -> Ptr,
     t_remove: unsafe extern "C" fn(Ptr, CPtr) -> c_int,
+    t_foreach: unsafe extern "C" fn(Ptr, Option<HRFunc>, Ptr),
     t_destroy: unsafe extern "C" fn(Ptr),
+    strdup: unsafe extern "C" fn(*const c_char) -> *mut c_char,
     strndup: unsafe extern "C" fn(*const c_char, usize) -> *mut c_char,
     strlcpy: unsafe extern "C" fn(*mut c_char, *const c_char, usize) -> usize,
     strlcat: unsafe extern "C" fn(*mut c_char, *const c_char, usize) -> usize,
     strcmp0: unsafe extern "C" fn(*const c_char, *const c_char) -> c_int,
     strdown: unsafe extern "C" fn(*const c_char, isize) -> *mut c_char,
+    strdup_printf: unsafe extern "C" fn(*const c_char, ...) -> *mut c_char,
+    strconcat: unsafe extern "C" fn(*const c_char, ...) -> *mut c_char,
+    stpcpy: unsafe extern "C" fn(*mut c_char, *const c_char) -> *mut c_char,
+    /// This side's logging notifiers (key, value).
+    log_k: Notify,
+    log_v: Notify,
 }
 
+/// Reinterprets a tinyglib function (typed `*mut GHashTable` etc.) with the C signature.
 macro_rules! fp {
     ($f:expr) => {
         // SAFETY: same C ABI; only opaque pointer types differ.
@@ -86,41 +153,64 @@ macro_rules! fp {
     };
 }
 
-fn glib() -> Api {
-    Api {
-        free: g_free,
-        direct_hash: g_direct_hash,
-        direct_equal: g_direct_equal,
-        h_new: g_hash_table_new_full,
-        h_insert: g_hash_table_insert,
-        h_replace: g_hash_table_replace,
-        h_lookup: g_hash_table_lookup,
-        h_remove: g_hash_table_remove,
-        h_remove_all: g_hash_table_remove_all,
-        h_size: g_hash_table_size,
-        h_destroy: g_hash_table_destroy,
-        sl_prepend: g_slist_prepend,
-        sl_append: g_slist_append,
-        sl_length: g_slist_length,
-        sl_free: g_slist_free,
-        t_new: g_tree_new_full,
-        t_insert: g_tree_insert,
-        t_lookup: g_tree_lookup,
-        t_remove: g_tree_remove,
-        t_destroy: g_tree_destroy,
-        strndup: g_strndup,
-        strlcpy: g_strlcpy,
-        strlcat: g_strlcat,
-        strcmp0: g_strcmp0,
-        strdown: g_ascii_strdown,
-    }
-}
+const GLIB: Api = Api {
+    free: g_free,
+    direct_hash: g_direct_hash,
+    direct_equal: g_direct_equal,
+    str_hash: g_str_hash,
+    str_equal: g_str_equal,
+    h_new: g_hash_table_new_full,
+    h_insert: g_hash_table_insert,
+    h_replace: g_hash_table_replace,
+    h_lookup: g_hash_table_lookup,
+    h_remove: g_hash_table_remove,
+    h_remove_all: g_hash_table_remove_all,
+    h_size: g_hash_table_size,
+    h_foreach: g_hash_table_foreach,
+    h_foreach_remove: g_hash_table_foreach_remove,
+    h_iter_init: g_hash_table_iter_init,
+    h_iter_next: g_hash_table_iter_next,
+    h_destroy: g_hash_table_destroy,
+    sl_prepend: g_slist_prepend,
+    sl_append: g_slist_append,
+    sl_concat: g_slist_concat,
+    sl_find_custom: g_slist_find_custom,
+    sl_length: g_slist_length,
+    sl_free: g_slist_free,
+    q_new: g_queue_new,
+    q_free: g_queue_free,
+    q_len: g_queue_get_length,
+    q_push_head: g_queue_push_head,
+    q_pop_tail: g_queue_pop_tail,
+    q_find: g_queue_find,
+    q_unlink: g_queue_unlink,
+    q_push_head_link: g_queue_push_head_link,
+    t_new: g_tree_new_full,
+    t_insert: g_tree_insert,
+    t_lookup: g_tree_lookup,
+    t_remove: g_tree_remove,
+    t_foreach: g_tree_foreach,
+    t_destroy: g_tree_destroy,
+    strdup: g_strdup,
+    strndup: g_strndup,
+    strlcpy: g_strlcpy,
+    strlcat: g_strlcat,
+    strcmp0: g_strcmp0,
+    strdown: g_ascii_strdown,
+    strdup_printf: g_strdup_printf,
+    strconcat: g_strconcat,
+    stpcpy: g_stpcpy,
+    log_k: log_k0,
+    log_v: log_v0,
+};
 
 fn tiny() -> Api {
     Api {
         free: tinyglib_g_free,
         direct_hash: tinyglib_g_direct_hash,
         direct_equal: tinyglib_g_direct_equal,
+        str_hash: tinyglib_g_str_hash,
+        str_equal: tinyglib_g_str_equal,
         h_new: fp!(tinyglib_g_hash_table_new_full),
         h_insert: fp!(tinyglib_g_hash_table_insert),
         h_replace: fp!(tinyglib_g_hash_table_replace),
@@ -128,26 +218,112 @@ fn tiny() -> Api {
         h_remove: fp!(tinyglib_g_hash_table_remove),
         h_remove_all: fp!(tinyglib_g_hash_table_remove_all),
         h_size: fp!(tinyglib_g_hash_table_size),
+        h_foreach: fp!(tinyglib_g_hash_table_foreach),
+        h_foreach_remove: fp!(tinyglib_g_hash_table_foreach_remove),
+        h_iter_init: fp!(tinyglib_g_hash_table_iter_init),
+        h_iter_next: tinyglib_g_hash_table_iter_next,
         h_destroy: fp!(tinyglib_g_hash_table_destroy),
-        sl_prepend: fp!(tinyglib_g_slist_prepend),
-        sl_append: fp!(tinyglib_g_slist_append),
-        sl_length: fp!(tinyglib_g_slist_length),
-        sl_free: fp!(tinyglib_g_slist_free),
+        sl_prepend: tinyglib_g_slist_prepend,
+        sl_append: tinyglib_g_slist_append,
+        sl_concat: tinyglib_g_slist_concat,
+        sl_find_custom: tinyglib_g_slist_find_custom,
+        sl_length: tinyglib_g_slist_length,
+        sl_free: tinyglib_g_slist_free,
+        q_new: tinyglib_g_queue_new,
+        q_free: tinyglib_g_queue_free,
+        q_len: tinyglib_g_queue_get_length,
+        q_push_head: tinyglib_g_queue_push_head,
+        q_pop_tail: tinyglib_g_queue_pop_tail,
+        q_find: tinyglib_g_queue_find,
+        q_unlink: tinyglib_g_queue_unlink,
+        q_push_head_link: tinyglib_g_queue_push_head_link,
         t_new: fp!(tinyglib_g_tree_new_full),
         t_insert: fp!(tinyglib_g_tree_insert),
         t_lookup: fp!(tinyglib_g_tree_lookup),
         t_remove: fp!(tinyglib_g_tree_remove),
+        t_foreach: fp!(tinyglib_g_tree_foreach),
         t_destroy: fp!(tinyglib_g_tree_destroy),
-        strndup: fp!(tinyglib_g_strndup),
-        strlcpy: fp!(tinyglib_g_strlcpy),
-        strlcat: fp!(tinyglib_g_strlcat),
-        strcmp0: fp!(tinyglib_g_strcmp0),
-        strdown: fp!(tinyglib_g_ascii_strdown),
+        strdup: tinyglib_g_strdup,
+        strndup: tinyglib_g_strndup,
+        strlcpy: tinyglib_g_strlcpy,
+        strlcat: tinyglib_g_strlcat,
+        strcmp0: tinyglib_g_strcmp0,
+        strdown: tinyglib_g_ascii_strdown,
+        strdup_printf: tinyglib_g_strdup_printf,
+        strconcat: tinyglib_g_strconcat,
+        stpcpy: tinyglib_g_stpcpy,
+        log_k: log_k1,
+        log_v: log_v1,
     }
+}
+
+// Notifier logs, one per side (0 = GLib, 1 = tinyglib): ('k' | 'v', pointer value).
+std::thread_local! {
+    static LOGS: RefCell<[Vec<(char, usize)>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+fn log(side: usize, kind: char, p: Ptr) {
+    LOGS.with(|l| l.borrow_mut()[side].push((kind, p as usize)));
+}
+
+unsafe extern "C" fn log_k0(p: Ptr) {
+    log(0, 'k', p)
+}
+unsafe extern "C" fn log_v0(p: Ptr) {
+    log(0, 'v', p)
+}
+unsafe extern "C" fn log_k1(p: Ptr) {
+    log(1, 'k', p)
+}
+unsafe extern "C" fn log_v1(p: Ptr) {
+    log(1, 'v', p)
+}
+
+fn take_logs() -> [Vec<(char, usize)>; 2] {
+    LOGS.with(|l| core::mem::take(&mut *l.borrow_mut()))
 }
 
 unsafe extern "C" fn int_cmp(a: CPtr, b: CPtr, _: Ptr) -> c_int {
     (a as usize).cmp(&(b as usize)) as c_int
+}
+
+unsafe extern "C" fn ptr_ne(a: CPtr, b: CPtr) -> c_int {
+    c_int::from(a != b)
+}
+
+/// foreach_remove predicate: the key is divisible by `*ud`.
+unsafe extern "C" fn divisible(k: Ptr, _v: Ptr, ud: Ptr) -> c_int {
+    c_int::from((k as usize) % (ud as usize) == 0)
+}
+
+/// Hash-table foreach: collect `(key, value)` into the `Vec` at `ud`.
+unsafe extern "C" fn collect_pair(k: Ptr, v: Ptr, ud: Ptr) {
+    unsafe { (*(ud as *mut Vec<(usize, usize)>)).push((k as usize, v as usize)) }
+}
+
+/// Tree foreach: collect keys into the `(Vec, limit)` at `ud`; stop at the limit.
+unsafe extern "C" fn collect_key(k: Ptr, _v: Ptr, ud: Ptr) -> c_int {
+    let st = unsafe { &mut *(ud as *mut (Vec<usize>, usize)) };
+    st.0.push(k as usize);
+    c_int::from(st.0.len() >= st.1)
+}
+
+/// A key from a byte: with the high bit set, one that needs 64 bits.
+fn key(a: u8) -> usize {
+    if a & 0x80 != 0 {
+        (usize::from(a) << 36) | usize::from(a)
+    } else {
+        usize::from(a)
+    }
+}
+
+/// A value (never NULL, so that a failed lookup is distinguishable).
+fn value(b: u8) -> usize {
+    if b & 0x80 != 0 {
+        (usize::from(b) << 40) | usize::from(b)
+    } else {
+        usize::from(b) + 1
+    }
 }
 
 unsafe fn owned(api: &Api, p: *mut c_char) -> Option<Vec<u8>> {
@@ -159,111 +335,265 @@ unsafe fn owned(api: &Api, p: *mut c_char) -> Option<Vec<u8>> {
     Some(v)
 }
 
-unsafe fn slist_vec(mut l: Ptr) -> Vec<usize> {
+unsafe fn slist_vec(mut l: *mut GSList) -> Vec<usize> {
     let mut v = Vec::new();
     while !l.is_null() {
-        let n = l as *mut GSList;
         unsafe {
-            v.push((*n).data as usize);
-            l = (*n).next.cast();
+            v.push((*l).data as usize);
+            l = (*l).next;
         }
     }
     v
 }
 
-fuzz_target!(|data: &[u8]| {
-    let apis = [glib(), tiny()];
-    let mut h = [core::ptr::null_mut(); 2];
-    let mut t = [core::ptr::null_mut(); 2];
-    let mut l: [Ptr; 2] = [core::ptr::null_mut(); 2];
-    for i in 0..2 {
-        let a = &apis[i];
-        h[i] = unsafe { (a.h_new)(Some(a.direct_hash), Some(a.direct_equal), None, None) };
-        t[i] = unsafe { (a.t_new)(Some(int_cmp), core::ptr::null_mut(), None, None) };
+unsafe fn queue_vec(q: *mut GQueue) -> Vec<usize> {
+    let mut v = Vec::new();
+    let mut l = unsafe { (*q).head };
+    while !l.is_null() {
+        unsafe {
+            v.push((*l).data as usize);
+            l = (*l).next;
+        }
     }
-    let mut sl_len = 0;
-    let mut it = data.chunks(3);
-    while let Some(c) = it.next() {
-        let op = c[0] % 14;
-        let k = c.get(1).copied().unwrap_or(0) as usize;
-        let v = c.get(2).copied().unwrap_or(0) as usize + 1;
-        let (kp, vp) = (k as Ptr, v as Ptr);
-        let r: [String; 2] = core::array::from_fn(|i| {
-            let a = &apis[i];
-            unsafe {
+    v
+}
+
+/// One side's containers.
+struct Side {
+    h: Ptr,
+    hs: Ptr,
+    t: Ptr,
+    l: *mut GSList,
+    q: *mut GQueue,
+}
+
+/// The string functions on `rest` (cut at its first NUL).
+unsafe fn strings(a: &Api, op: u8, k: u8, v: u8, rest: &[u8]) -> String {
+    let cut = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    let s = CString::new(&rest[..cut]).unwrap();
+    let s2 = CString::new(&rest[cut / 2..cut]).unwrap();
+    let (sp, sp2) = (s.as_ptr(), s2.as_ptr());
+    unsafe {
+        match op {
+            24 => format!("{:?}", owned(a, (a.strndup)(sp, usize::from(k)))),
+            25 => {
+                let mut buf = vec![b'#'; 64];
+                buf[63] = 0;
+                let n = (a.strlcpy)(buf.as_mut_ptr().cast(), sp, usize::from(k) % 64);
+                let m = (a.strlcat)(buf.as_mut_ptr().cast(), sp2, usize::from(v) % 64);
+                format!("{n} {m} {buf:?}")
+            }
+            26 => {
+                let c = (a.strcmp0)(sp, sp2).signum();
+                let c0 = (a.strcmp0)(sp, core::ptr::null()).signum();
+                let len = if k % 2 == 0 {
+                    -1
+                } else {
+                    cut.min(usize::from(k)) as isize
+                };
+                format!("{c} {c0} {:?}", owned(a, (a.strdown)(sp, len)))
+            }
+            _ => {
+                let cat = owned(a, (a.strconcat)(sp, sp2, sp, core::ptr::null::<c_char>()));
+                let mut buf = vec![0u8; 2 * cut + 2];
+                let end = (a.stpcpy)(buf.as_mut_ptr().cast(), sp);
+                let end = (end as usize).wrapping_sub(buf.as_ptr() as usize);
+                let end2 = (a.stpcpy)(buf.as_mut_ptr().add(end).cast(), sp2);
+                let end2 = (end2 as usize).wrapping_sub(buf.as_ptr() as usize);
+                let printf = owned(
+                    a,
+                    (a.strdup_printf)(
+                        c"%s|%d|%lx|%5.3s|%c|%%".as_ptr(),
+                        sp,
+                        c_int::from(k) - 128,
+                        value(v) as u64,
+                        sp2,
+                        c_int::from(v | 0x20),
+                    ),
+                );
+                format!("{cat:?} {end} {end2} {buf:?} {printf:?}")
+            }
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let apis = [GLIB, tiny()];
+    take_logs();
+    let mut sides: Vec<Side> = apis
+        .iter()
+        .map(|a| unsafe {
+            Side {
+                h: (a.h_new)(
+                    Some(a.direct_hash),
+                    Some(a.direct_equal),
+                    Some(a.log_k),
+                    Some(a.log_v),
+                ),
+                hs: (a.h_new)(
+                    Some(a.str_hash),
+                    Some(a.str_equal),
+                    Some(a.free),
+                    Some(a.free),
+                ),
+                t: (a.t_new)(
+                    Some(int_cmp),
+                    core::ptr::null_mut(),
+                    Some(a.log_k),
+                    Some(a.log_v),
+                ),
+                l: core::ptr::null_mut(),
+                q: (a.q_new)(),
+            }
+        })
+        .collect();
+    let (mut sl_len, mut q_len) = (0usize, 0usize);
+    let mut at = 0;
+    while at < data.len() {
+        let c = &data[at..(at + 3).min(data.len())];
+        at += 3;
+        let op = c[0] % 28;
+        let (ka, vb) = (
+            c.get(1).copied().unwrap_or(0),
+            c.get(2).copied().unwrap_or(0),
+        );
+        let (kp, vp) = (key(ka) as Ptr, value(vb) as Ptr);
+        let ks = CString::new(format!("k{ka}")).unwrap();
+        let vs = CString::new(format!("v{vb}")).unwrap();
+        let r: Vec<String> = apis
+            .iter()
+            .zip(sides.iter_mut())
+            .map(|(a, s)| unsafe {
                 match op {
-                    0 => format!("{}", (a.h_insert)(h[i], kp, vp) != 0),
-                    1 => format!("{}", (a.h_replace)(h[i], kp, vp) != 0),
-                    2 => format!("{}", (a.h_remove)(h[i], kp) != 0),
-                    3 => format!("{:?}", (a.h_lookup)(h[i], kp)),
-                    4 => format!("{}", (a.h_size)(h[i])),
-                    5 if k == 0 => {
-                        (a.h_remove_all)(h[i]);
-                        String::new()
+                    0 => format!("{}", (a.h_insert)(s.h, kp, vp)),
+                    1 => format!("{}", (a.h_replace)(s.h, kp, vp)),
+                    2 => format!("{}", (a.h_remove)(s.h, kp)),
+                    3 => format!("{:?}", (a.h_lookup)(s.h, kp)),
+                    4 => format!("{}", (a.h_size)(s.h)),
+                    5 if ka < 16 => {
+                        (a.h_remove_all)(s.h);
+                        format!("{}", (a.h_size)(s.h))
                     }
-                    6 | 7 if sl_len < 256 => {
-                        l[i] = if op == 6 {
-                            (a.sl_prepend)(l[i], vp)
-                        } else {
-                            (a.sl_append)(l[i], vp)
-                        };
-                        format!("{}", (a.sl_length)(l[i]))
+                    6 => {
+                        let m = usize::from(ka % 5 + 2);
+                        let n = (a.h_foreach_remove)(s.h, Some(divisible), m as Ptr);
+                        format!("{n} {}", (a.h_size)(s.h))
                     }
-                    8 => {
-                        (a.t_insert)(t[i], kp, vp);
-                        String::new()
-                    }
-                    9 => format!("{}", (a.t_remove)(t[i], kp) != 0),
-                    10 => format!("{:?}", (a.t_lookup)(t[i], kp)),
-                    11 | 12 | 13 => {
-                        // string functions on the rest of the input (then stop)
-                        let rest: Vec<u8> = it.clone().flatten().copied().collect();
-                        let cut = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-                        let mut s = rest[..cut].to_vec();
-                        s.push(0);
-                        let sp = s.as_ptr().cast::<c_char>();
-                        match op {
-                            11 => format!("{:?}", owned(a, (a.strndup)(sp, k))),
-                            12 => {
-                                let mut buf = vec![b'#'; 64];
-                                buf[63] = 0;
-                                let n = (a.strlcpy)(buf.as_mut_ptr().cast(), sp, k % 64);
-                                let m = (a.strlcat)(buf.as_mut_ptr().cast(), sp, (v - 1) % 64);
-                                format!("{n} {m} {:?}", &buf[..])
-                            }
-                            _ => {
-                                let half = s.len() / 2;
-                                let mut s2 = s[half..].to_vec();
-                                s2.push(0);
-                                let c = (a.strcmp0)(sp, s2.as_ptr().cast()).signum();
-                                let len = if k % 2 == 0 {
-                                    -1
-                                } else {
-                                    (cut.min(k)) as isize
-                                };
-                                format!("{c} {:?}", owned(a, (a.strdown)(sp, len)))
-                            }
+                    7 => {
+                        let mut it = GHashTableIter::default();
+                        (a.h_iter_init)(&mut it, s.h);
+                        let (mut k, mut v) = (core::ptr::null_mut(), core::ptr::null_mut());
+                        let mut pairs = Vec::new();
+                        while (a.h_iter_next)(&mut it, &mut k, &mut v) != 0 {
+                            pairs.push((k as usize, v as usize));
                         }
+                        let mut each = Vec::new();
+                        (a.h_foreach)(s.h, Some(collect_pair), (&mut each as *mut Vec<_>).cast());
+                        pairs.sort_unstable();
+                        each.sort_unstable();
+                        assert_eq!(pairs, each, "iter_next and foreach disagree");
+                        format!("{pairs:?}")
                     }
+                    8 | 9 => {
+                        let (k2, v2) = ((a.strdup)(ks.as_ptr()), (a.strdup)(vs.as_ptr()));
+                        let f = if op == 8 { a.h_insert } else { a.h_replace };
+                        format!("{}", f(s.hs, k2.cast(), v2.cast()))
+                    }
+                    10 => format!("{}", (a.h_remove)(s.hs, ks.as_ptr().cast())),
+                    11 => {
+                        let p = (a.h_lookup)(s.hs, ks.as_ptr().cast());
+                        format!("{:?}", (!p.is_null()).then(|| CStr::from_ptr(p.cast())))
+                    }
+                    12 => format!("{}", (a.h_size)(s.hs)),
+                    13 | 14 if sl_len < 256 => {
+                        s.l = if op == 13 {
+                            (a.sl_prepend)(s.l, vp)
+                        } else {
+                            (a.sl_append)(s.l, vp)
+                        };
+                        format!("{}", (a.sl_length)(s.l))
+                    }
+                    15 => {
+                        let f = (a.sl_find_custom)(s.l, vp, Some(ptr_ne));
+                        let all = slist_vec(s.l);
+                        let pos = slist_vec(f).len();
+                        format!("{:?}", (!f.is_null()).then(|| all.len() - pos))
+                    }
+                    16 if sl_len < 256 => {
+                        let two = (a.sl_prepend)((a.sl_prepend)(core::ptr::null_mut(), vp), kp);
+                        s.l = (a.sl_concat)(s.l, two);
+                        format!("{}", (a.sl_length)(s.l))
+                    }
+                    17 if q_len < 256 => {
+                        (a.q_push_head)(s.q, vp);
+                        format!("{}", (a.q_len)(s.q))
+                    }
+                    18 => format!("{:?} {}", (a.q_pop_tail)(s.q), (a.q_len)(s.q)),
+                    19 => {
+                        let link = (a.q_find)(s.q, vp);
+                        if !link.is_null() {
+                            (a.q_unlink)(s.q, link);
+                            (a.q_push_head_link)(s.q, link);
+                        }
+                        format!("{} {}", !link.is_null(), (a.q_len)(s.q))
+                    }
+                    20 => {
+                        (a.t_insert)(s.t, kp, vp);
+                        String::new()
+                    }
+                    21 => format!("{}", (a.t_remove)(s.t, kp)),
+                    22 => format!("{:?}", (a.t_lookup)(s.t, kp)),
+                    23 => {
+                        let mut st: (Vec<usize>, usize) = (Vec::new(), usize::from(ka % 8) + 1);
+                        (a.t_foreach)(s.t, Some(collect_key), (&mut st as *mut (Vec<_>, _)).cast());
+                        format!("{:?}", st.0)
+                    }
+                    24..=27 => strings(a, op, ka, vb, &data[at.min(data.len())..]),
                     _ => String::new(),
                 }
-            }
-        });
-        if op == 6 || op == 7 {
-            sl_len += 1;
+            })
+            .collect();
+        assert_eq!(r[0], r[1], "op {op} a {ka} b {vb}: GLib, then tinyglib");
+        let mut logs = take_logs();
+        if matches!(op, 5 | 6) {
+            logs[0].sort_unstable();
+            logs[1].sort_unstable();
         }
-        assert_eq!(r[0], r[1], "op {op} key {k} value {v}");
-        if op >= 11 {
-            break;
+        assert_eq!(
+            logs[0], logs[1],
+            "op {op} a {ka} b {vb}: notifier calls differ"
+        );
+        match op {
+            13 | 14 if sl_len < 256 => sl_len += 1,
+            16 if sl_len < 256 => sl_len += 2,
+            17 if q_len < 256 => q_len += 1,
+            18 => q_len = q_len.saturating_sub(1),
+            24..=27 => break,
+            _ => {}
         }
     }
     unsafe {
-        assert_eq!(slist_vec(l[0]), slist_vec(l[1]), "slist contents");
-        for i in 0..2 {
-            let a = &apis[i];
-            (a.sl_free)(l[i]);
-            (a.h_destroy)(h[i]);
-            (a.t_destroy)(t[i]);
+        assert_eq!(
+            slist_vec(sides[0].l),
+            slist_vec(sides[1].l),
+            "slist contents"
+        );
+        assert_eq!(
+            queue_vec(sides[0].q),
+            queue_vec(sides[1].q),
+            "queue contents"
+        );
+        for (a, s) in apis.iter().zip(&sides) {
+            (a.sl_free)(s.l);
+            (a.q_free)(s.q);
+            (a.h_destroy)(s.h);
+            (a.h_destroy)(s.hs);
+            (a.t_destroy)(s.t);
         }
     }
+    let mut logs = take_logs();
+    logs[0].sort_unstable();
+    logs[1].sort_unstable();
+    assert_eq!(logs[0], logs[1], "notifier calls on destroy differ");
+    sides.clear();
 });

@@ -1,11 +1,14 @@
 //! `GHashTable`: open addressing over raw arrays, with the user's hash cached per slot.
 //!
-//! Layout: one block of `size` packed slot records `[hash word][key][value]`; the hash
-//! word is 0 = empty, 1 = tombstone, else the hash (0 and 1 remapped to 2). A probe that
-//! matches the hash finds key and value in the same cache line.
+//! Layout: one block of `size` slot records holding a hash word, a key and a value; the
+//! hash word is 0 = empty, 1 = tombstone, else the hash (0 and 1 remapped to 2). A probe
+//! that matches the hash finds key and value in the same cache line.
 //! Keys and values are each stored in 32 bits until one that needs 64 bits arrives
 //! (then the pair array is widened in place, slot positions unchanged), so per-slot
-//! memory is 12 to 20 bytes, as in GLib 2.74. Probing walks 16-slot groups, starting
+//! memory is 12, 16 or 24 bytes (GLib 2.74: 12 to 20). A 64-bit key or value always sits
+//! at an 8-byte-aligned offset (see [`slot_layout`]): leak checkers (LeakSanitizer,
+//! valgrind) and conservative scanners look for pointers only in aligned words, and would
+//! otherwise report the strings a live table holds as lost. Probing walks 16-slot groups, starting
 //! inside a group chosen by a Fibonacci mix of the hash, then jumps
 //! group-wise with triangular steps, which visits every group of a power-of-two table.
 //! Sizing follows GLib's policy (grow when empties run out at 1/17, shrink below 1/4
@@ -166,7 +169,28 @@ impl Word for Big {
 trait Mode {
     type K: Word;
     type V: Word;
-    const STRIDE: usize = <Self::K as Word>::N + <Self::V as Word>::N;
+    /// `(record bytes, key offset, value offset)`, from [`slot_layout`].
+    const LAYOUT: (usize, usize, usize) = slot_layout(<Self::K as Word>::N, <Self::V as Word>::N);
+}
+
+/// The slot record for keys of `k` and values of `v` bytes (4 or 8): `(record bytes, key
+/// offset, value offset)`. The hash word is at offset 0. Blocks are 16-byte aligned and
+/// every record size is a multiple of 8 or holds no 64-bit word, so each 64-bit key or
+/// value is 8-byte aligned in memory, where a leak checker finds it:
+///
+/// | key | value | record |
+/// |---|---|---|
+/// | 32 | 32 | `[hash][key][value]`, 12 bytes |
+/// | 64 | 32 | `[hash][value][key]`, 16 bytes |
+/// | 32 | 64 | `[hash][key][value]`, 16 bytes |
+/// | 64 | 64 | `[hash][4 bytes padding][key][value]`, 24 bytes |
+const fn slot_layout(k: usize, v: usize) -> (usize, usize, usize) {
+    match (k, v) {
+        (8, 8) => (24, 8, 16),
+        (8, _) => (16, 8, 4),
+        (_, 8) => (16, 4, 8),
+        _ => (12, 4, 8),
+    }
 }
 
 struct M<K, V>(PhantomData<(K, V)>);
@@ -176,9 +200,9 @@ impl<K: Word, V: Word> Mode for M<K, V> {
     type V = V;
 }
 
-/// A table block: `size` packed slot records `[hash word: u32][key][value]`, so a probe
-/// that matches the hash word finds key and value in the same cache line (one memory
-/// round trip per lookup in large tables).
+/// A table block: `size` slot records (hash word, key, value; see [`slot_layout`]), so a
+/// probe that matches the hash word finds key and value in the same cache line (one
+/// memory round trip per lookup in large tables).
 #[derive(Clone, Copy)]
 struct Blk {
     p: *mut u8,
@@ -186,7 +210,7 @@ struct Blk {
 
 #[inline(always)]
 const fn rec<Mo: Mode>() -> usize {
-    4 + Mo::STRIDE
+    Mo::LAYOUT.0
 }
 
 #[inline(always)]
@@ -204,25 +228,25 @@ unsafe fn set_hash<Mo: Mode>(b: Blk, i: usize, h: u32) {
 #[inline(always)]
 unsafe fn key_at<Mo: Mode>(b: Blk, i: usize) -> usize {
     // SAFETY: slot `i` is inside the block.
-    unsafe { Mo::K::rd(b.p.add(i * rec::<Mo>() + 4)) }
+    unsafe { Mo::K::rd(b.p.add(i * rec::<Mo>() + Mo::LAYOUT.1)) }
 }
 
 #[inline(always)]
 unsafe fn val_at<Mo: Mode>(b: Blk, i: usize) -> usize {
     // SAFETY: slot `i` is inside the block.
-    unsafe { Mo::V::rd(b.p.add(i * rec::<Mo>() + 4 + <Mo::K as Word>::N)) }
+    unsafe { Mo::V::rd(b.p.add(i * rec::<Mo>() + Mo::LAYOUT.2)) }
 }
 
 #[inline(always)]
 unsafe fn set_key<Mo: Mode>(b: Blk, i: usize, k: usize) {
     // SAFETY: slot `i` is inside the block; the width was checked by the caller.
-    unsafe { Mo::K::wr(b.p.add(i * rec::<Mo>() + 4), k) }
+    unsafe { Mo::K::wr(b.p.add(i * rec::<Mo>() + Mo::LAYOUT.1), k) }
 }
 
 #[inline(always)]
 unsafe fn set_val<Mo: Mode>(b: Blk, i: usize, v: usize) {
     // SAFETY: slot `i` is inside the block; the width was checked by the caller.
-    unsafe { Mo::V::wr(b.p.add(i * rec::<Mo>() + 4 + <Mo::K as Word>::N), v) }
+    unsafe { Mo::V::wr(b.p.add(i * rec::<Mo>() + Mo::LAYOUT.2), v) }
 }
 
 // Runtime-width access for the cold paths (resize, iteration, remove_all).
@@ -236,11 +260,20 @@ fn key_size(wide: u8) -> usize {
     }
 }
 
-/// Bytes per slot record in width `wide`: 12, 16 or 20 (GLib 2.74's three arrays hold
-/// the same 4 + 4|8 + 4|8 bytes per slot).
+#[inline]
+fn val_size(wide: u8) -> usize {
+    if wide & 2 != 0 {
+        8
+    } else {
+        4
+    }
+}
+
+/// Bytes per slot record in width `wide`: 12, 16 or 24 (GLib 2.74's three arrays hold
+/// 4 + 4|8 + 4|8 bytes per slot; the 64-bit pair is padded to keep it aligned).
 #[inline]
 fn rec_size(wide: u8) -> usize {
-    4 + key_size(wide) + if wide & 2 != 0 { 8 } else { 4 }
+    slot_layout(key_size(wide), val_size(wide)).0
 }
 
 #[inline]
@@ -282,22 +315,24 @@ unsafe fn rt_set_hash(b: Blk, wide: u8, i: usize, h: u32) {
 /// Reads the key and value of slot `i` in width `wide`.
 #[inline]
 unsafe fn read_pair(b: Blk, wide: u8, i: usize) -> (usize, usize) {
-    let (ks, rs) = (key_size(wide), rec_size(wide));
+    let (ks, vs) = (key_size(wide), val_size(wide));
+    let (rs, ko, vo) = slot_layout(ks, vs);
     // SAFETY: slot `i` is inside the block.
     unsafe {
-        let p = b.p.add(i * rs + 4);
-        (rd_word(p, ks), rd_word(p.add(ks), rs - 4 - ks))
+        let p = b.p.add(i * rs);
+        (rd_word(p.add(ko), ks), rd_word(p.add(vo), vs))
     }
 }
 
 #[inline]
 unsafe fn write_pair(b: Blk, wide: u8, i: usize, k: usize, v: usize) {
-    let (ks, rs) = (key_size(wide), rec_size(wide));
+    let (ks, vs) = (key_size(wide), val_size(wide));
+    let (rs, ko, vo) = slot_layout(ks, vs);
     // SAFETY: slot `i` is inside the block; widths were checked.
     unsafe {
-        let p = b.p.add(i * rs + 4);
-        wr_word(p, ks, k);
-        wr_word(p.add(ks), rs - 4 - ks, v);
+        let p = b.p.add(i * rs);
+        wr_word(p.add(ko), ks, k);
+        wr_word(p.add(vo), vs, v);
     }
 }
 
@@ -1625,6 +1660,60 @@ mod tests {
             }
             assert_eq!((*t).size, 8);
             tinyglib_g_hash_table_destroy(t);
+        }
+    }
+
+    /// Regression (found by fuzz/os_walkers under LeakSanitizer): 64-bit keys and values
+    /// were packed at offset 4 of 16- and 20-byte records, so about half of them sat at
+    /// addresses that are not 8-byte aligned. Leak checkers (LSan, valgrind) look for
+    /// pointers only in aligned words: they reported the strings held by LibVMI's live
+    /// config table as leaked. Every 64-bit key and value must be found by such a scan.
+    #[test]
+    fn wide_keys_and_values_are_aligned_for_leak_checkers() {
+        let big = |i: usize| (0x5555_0000_0000usize + i * 0x40) as gpointer;
+        let n = if cfg!(miri) { 20 } else { 200 };
+        // (wide keys, wide values)
+        for (wk, wv) in [(true, false), (false, true), (true, true)] {
+            // SAFETY: integer keys and values, no notifiers; the block is read within its
+            // size while the table is alive.
+            unsafe {
+                let t = tinyglib_g_hash_table_new(None, None);
+                let mut want = std::vec::Vec::new();
+                for i in 0..n {
+                    let k = if wk { big(i) } else { i as gpointer };
+                    let v = if wv { big(n + i) } else { (i + 1) as gpointer };
+                    tinyglib_g_hash_table_insert(t, k, v);
+                    if wk {
+                        want.push(k as u64);
+                    }
+                    if wv {
+                        want.push(v as u64);
+                    }
+                }
+                let wide = (*t).wide;
+                assert_eq!(wide, u8::from(wk) | u8::from(wv) << 1);
+                let b = (*t).slots.p;
+                assert_eq!(b as usize % 8, 0);
+                let words = (*t).size * rec_size(wide) / 8;
+                let seen: std::collections::BTreeSet<u64> = (0..words)
+                    .map(|w| (b as *const u64).add(w).read())
+                    .collect();
+                let hidden: std::vec::Vec<_> = want.iter().filter(|x| !seen.contains(x)).collect();
+                assert!(
+                    hidden.is_empty(),
+                    "keys {wk}, values {wv}: {} of {} 64-bit words not 8-byte aligned, \
+                     e.g. {:#x}",
+                    hidden.len(),
+                    want.len(),
+                    hidden[0]
+                );
+                for i in 0..n {
+                    let k = if wk { big(i) } else { i as gpointer };
+                    let v = if wv { big(n + i) } else { (i + 1) as gpointer };
+                    assert_eq!(tinyglib_g_hash_table_lookup(t, k), v);
+                }
+                tinyglib_g_hash_table_destroy(t);
+            }
         }
     }
 }
