@@ -186,8 +186,8 @@ fn main() {
         cc.define("VMI_DEBUG", Some(format!("({level})").as_str()));
     }
     if features.file {
-        // The File driver's own compile unit gets upstream's USE_MMAP and two renames into
-        // csrc/file_driver.c: pages straight from the mapping (no page cache, no second
+        // The File driver's own compile unit gets upstream's USE_MMAP (mapped lazily:
+        // csrc/file_driver_lazy_map.h) and two renames into csrc/file_driver.c: pages straight from the mapping (no page cache, no second
         // copy) and writes (upstream's file_write always fails; the driver table, filled
         // in another compile unit, gets ours).
         let file_c = lib.join("driver/file/file.c");
@@ -197,6 +197,8 @@ fn main() {
             .clone()
             .file(&file_c)
             .define("USE_MMAP", Some("1"))
+            .flag("-include")
+            .flag(manifest.join("csrc/file_driver_lazy_map.h"))
             .define("file_write", Some("libvmi_sys_upstream_file_write"))
             .define("memory_cache_insert", Some("libvmi_sys_file_map_page"))
             .compile_intermediates();
