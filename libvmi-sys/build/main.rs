@@ -187,9 +187,10 @@ fn main() {
     }
     if features.file {
         // The File driver's own compile unit gets upstream's USE_MMAP (mapped lazily:
-        // csrc/file_driver_lazy_map.h) and two renames into csrc/file_driver.c: pages straight from the mapping (no page cache, no second
-        // copy) and writes (upstream's file_write always fails; the driver table, filled
-        // in another compile unit, gets ours).
+        // csrc/file_driver_lazy_map.h) and two renames into csrc/file_driver.c: pages
+        // straight from the mapping (no page cache, no second copy) and writes (upstream's
+        // file_write always fails; the driver table, filled in another compile unit, gets
+        // ours).
         let file_c = lib.join("driver/file/file.c");
         files.retain(|f| *f != file_c);
         files.push(manifest.join("csrc/file_driver.c"));
@@ -204,6 +205,16 @@ fn main() {
             .compile_intermediates();
         cc.objects(objects);
     }
+    // vmi_read's page copies: csrc/read_copy.c says why.
+    let read_c = lib.join("read.c");
+    files.retain(|f| *f != read_c);
+    files.push(manifest.join("csrc/read_copy.c"));
+    let objects = cc
+        .clone()
+        .file(&read_c)
+        .define("memcpy", Some("libvmi_sys_read_copy"))
+        .compile_intermediates();
+    cc.objects(objects);
     cc.files(&files).compile(ARCHIVE);
 
     if let Some(j) = &json {
