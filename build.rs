@@ -197,12 +197,24 @@ fn minios_flags(manifest: &Path, out: &Path) -> MiniosFlags {
         ] {
             if !dir.is_dir() {
                 fail(format!(
-                    "XEN_ROOT/MINIOS_ROOT: {} is not a directory (build Xen's stubdom cross root first: make -C $XEN_ROOT/stubdom cross-root-x86_64 ...)",
+                    "XEN_ROOT/MINIOS_ROOT: {} is not a directory (build Xen's stubdom newlib first: make -C $XEN_ROOT/stubdom cross-newlib)",
                     dir.display()
                 ));
             }
             isystem(&dir);
         }
+        // Then, as the stubdom's TARGET_CPPFLAGS, `-I` stubdom/include (the public Xen
+        // headers as xen/, xen/foreign/, linked there by its mk-headers-<arch> target:
+        // tools/include has no xen/ until the tools are built) and xen/include.
+        let stubdom_include = xen_root.join("stubdom/include");
+        if !stubdom_include.join("xen/foreign/x86_64.h").is_file() {
+            fail(format!(
+                "XEN_ROOT: {} lacks xen/foreign/x86_64.h (let the stubdom link the Xen headers first: make -C $XEN_ROOT/stubdom mk-headers-x86_64)",
+                stubdom_include.display()
+            ));
+        }
+        args.push(format!("-I{}", stubdom_include.display()));
+        args.push(format!("-I{}", xen_root.join("xen/include").display()));
     } else {
         // Debian's newlib headers, then the Xen headers (only those, through a
         // directory of symlinks, so no glibc header can leak in), then gcc's.

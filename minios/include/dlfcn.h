@@ -1,8 +1,9 @@
 /*
- * TinyVMI compatibility header (Mini-OS build without a Xen tree): the <dlfcn.h>
- * Mini-OS's include/posix provides and Debian's newlib lacks. LibVMI's Xen wrappers
- * include it; the build renames their calls to tinyvmi_dl* (minios/csrc/dl_static.c),
- * so these declarations become the resolver's.
+ * TinyVMI compatibility header: <dlfcn.h>, which LibVMI's Xen wrappers include. Neither
+ * Mini-OS (xen-RELEASE-4.20.0: dlopen/dlsym/dlclose/dlerror are stubs in lib/sys.c, no
+ * header), nor its newlib 1.16.0, nor Debian's newlib has it, so this one is used with
+ * and without a Xen tree. The build renames the wrappers' calls to tinyvmi_dl*
+ * (minios/csrc/dl_static.c), so these declarations become the resolver's.
  */
 #ifndef TINYVMI_COMPAT_DLFCN_H
 #define TINYVMI_COMPAT_DLFCN_H
