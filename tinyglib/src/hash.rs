@@ -676,9 +676,17 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
     // SAFETY: `t` is live and no user code runs in this loop; i < size throughout.
     unsafe {
         let (b, size, shift) = ((*t).slots, (*t).size, (*t).shift);
+        let start = home(h, shift);
+        // Fast path: most lookups end at the home slot (a hit, or an empty slot).
+        let sh = hash_at::<Mo>(b, start);
+        if sh == h && K::eq(t, key_at::<Mo>(b, start), key) {
+            return val_at::<Mo>(b, start) as gpointer;
+        }
+        if sh == EMPTY {
+            return core::ptr::null_mut();
+        }
         let g = if size < GROUP { size } else { GROUP };
         let gm = g - 1;
-        let start = home(h, shift);
         let off = start & gm;
         let mut base = start & !gm;
         let mut step = 0;
