@@ -27,8 +27,19 @@ use core::fmt;
 use core::ops::{Add, AddAssign, Sub};
 
 /// Size of the base page LibVMI and x86 use: 4 KiB.
+///
+/// ```
+/// use libvmi::{Va, PAGE_SIZE};
+/// assert_eq!(PAGE_SIZE, 4096);
+/// assert_eq!(Va(0x1234).page_base() + PAGE_SIZE, Va(0x2000));
+/// ```
 pub const PAGE_SIZE: u64 = 0x1000;
 /// log2 of [`PAGE_SIZE`].
+///
+/// ```
+/// use libvmi::{PAGE_SHIFT, PAGE_SIZE};
+/// assert_eq!(1u64 << PAGE_SHIFT, PAGE_SIZE);
+/// ```
 pub const PAGE_SHIFT: u32 = 12;
 
 macro_rules! address_type {
@@ -40,6 +51,11 @@ macro_rules! address_type {
 
         impl $name {
             /// The raw value.
+            ///
+            /// ```
+            /// use libvmi::Va;
+            /// assert_eq!(Va(0xffff_8000_0000_1000).raw(), 0xffff_8000_0000_1000);
+            /// ```
             #[inline]
             #[must_use]
             pub const fn raw(self) -> u64 {
@@ -47,6 +63,11 @@ macro_rules! address_type {
             }
 
             /// The offset inside its 4 KiB page.
+            ///
+            /// ```
+            /// use libvmi::Va;
+            /// assert_eq!(Va(0x40_1234).page_offset(), 0x234);
+            /// ```
             #[inline]
             #[must_use]
             pub const fn page_offset(self) -> u64 {
@@ -54,6 +75,11 @@ macro_rules! address_type {
             }
 
             /// The address rounded down to its 4 KiB page.
+            ///
+            /// ```
+            /// use libvmi::Va;
+            /// assert_eq!(Va(0x40_1234).page_base(), Va(0x40_1000));
+            /// ```
             #[inline]
             #[must_use]
             pub const fn page_base(self) -> Self {
@@ -61,6 +87,12 @@ macro_rules! address_type {
             }
 
             /// `self + offset`, or `None` on overflow.
+            ///
+            /// ```
+            /// use libvmi::Va;
+            /// assert_eq!(Va(0x1000).checked_add(0x10), Some(Va(0x1010)));
+            /// assert_eq!(Va(u64::MAX).checked_add(1), None);
+            /// ```
             #[inline]
             #[must_use]
             pub const fn checked_add(self, offset: u64) -> Option<Self> {
@@ -71,6 +103,12 @@ macro_rules! address_type {
             }
 
             /// `self + offset`, wrapping at 2^64 (guest pointer arithmetic).
+            ///
+            /// ```
+            /// use libvmi::Va;
+            /// assert_eq!(Va(0x1000).wrapping_add(0x8), Va(0x1008));
+            /// assert_eq!(Va(u64::MAX).wrapping_add(1), Va(0));
+            /// ```
             #[inline]
             #[must_use]
             pub const fn wrapping_add(self, offset: u64) -> Self {
@@ -78,6 +116,13 @@ macro_rules! address_type {
             }
 
             /// `self - offset`, wrapping at 2^64 (e.g. from a list entry back to its struct).
+            ///
+            /// ```
+            /// use libvmi::Va;
+            /// // From a `list_head` embedded at offset 0x8a8 back to its `task_struct`:
+            /// let list_entry = Va(0xffff_8880_0123_48a8);
+            /// assert_eq!(list_entry.wrapping_sub(0x8a8), Va(0xffff_8880_0123_4000));
+            /// ```
             #[inline]
             #[must_use]
             pub const fn wrapping_sub(self, offset: u64) -> Self {
@@ -187,6 +232,11 @@ address_type!(
 
 impl Pa {
     /// The frame this address lies in.
+    ///
+    /// ```
+    /// use libvmi::{Gfn, Pa};
+    /// assert_eq!(Pa(0x1234_5678).gfn(), Gfn(0x12345));
+    /// ```
     #[inline]
     #[must_use]
     pub const fn gfn(self) -> Gfn {
@@ -196,6 +246,11 @@ impl Pa {
 
 impl Dtb {
     /// The page-table root as a physical address.
+    ///
+    /// ```
+    /// use libvmi::{Dtb, Pa};
+    /// assert_eq!(Dtb(0x10d_a000).pa(), Pa(0x10d_a000));
+    /// ```
     #[inline]
     #[must_use]
     pub const fn pa(self) -> Pa {
@@ -217,6 +272,11 @@ pub struct Gfn(pub u64);
 
 impl Gfn {
     /// The physical address of the frame's first byte.
+    ///
+    /// ```
+    /// use libvmi::{Gfn, Pa};
+    /// assert_eq!(Gfn(0x9f).pa(), Pa(0x9_f000));
+    /// ```
     #[inline]
     #[must_use]
     pub const fn pa(self) -> Pa {
@@ -224,6 +284,11 @@ impl Gfn {
     }
 
     /// The raw frame number.
+    ///
+    /// ```
+    /// use libvmi::{Gfn, Pa};
+    /// assert_eq!(Pa(0x9_f123).gfn().raw(), 0x9f);
+    /// ```
     #[inline]
     #[must_use]
     pub const fn raw(self) -> u64 {
@@ -258,9 +323,21 @@ pub struct Pid(pub i32);
 impl Pid {
     /// PID 0: the kernel (Linux's idle task `swapper/0`). Translating through it uses the
     /// kernel page table.
+    ///
+    /// ```
+    /// use libvmi::Pid;
+    /// assert_eq!(Pid::KERNEL, Pid(0));
+    /// assert!(Pid::KERNEL.is_kernel());
+    /// ```
     pub const KERNEL: Pid = Pid(0);
 
     /// Whether this is [`Pid::KERNEL`].
+    ///
+    /// ```
+    /// use libvmi::Pid;
+    /// assert!(Pid(0).is_kernel());
+    /// assert!(!Pid(1).is_kernel());
+    /// ```
     #[inline]
     #[must_use]
     pub const fn is_kernel(self) -> bool {
@@ -268,6 +345,11 @@ impl Pid {
     }
 
     /// The raw value.
+    ///
+    /// ```
+    /// use libvmi::Pid;
+    /// assert_eq!(Pid(1234).raw(), 1234);
+    /// ```
     #[inline]
     #[must_use]
     pub const fn raw(self) -> i32 {
@@ -341,6 +423,13 @@ pub enum AccessContext {
 
 impl AccessContext {
     /// A physical address.
+    ///
+    /// ```
+    /// use libvmi::{AccessContext, Pa};
+    /// let ctx = AccessContext::physical(Pa(0x9000));
+    /// assert!(!ctx.is_virtual());
+    /// assert_eq!(ctx, AccessContext::Physical(Pa(0x9000)));
+    /// ```
     #[inline]
     #[must_use]
     pub const fn physical(pa: Pa) -> Self {
@@ -348,6 +437,12 @@ impl AccessContext {
     }
 
     /// A kernel virtual address (translated through the kernel page table).
+    ///
+    /// ```
+    /// use libvmi::{AccessContext, Translation, Va};
+    /// let ctx = AccessContext::kernel(Va(0xffff_ffff_8100_0000));
+    /// assert_eq!(ctx, AccessContext::Virtual(Va(0xffff_ffff_8100_0000), Translation::Kernel));
+    /// ```
     #[inline]
     #[must_use]
     pub const fn kernel(va: Va) -> Self {
@@ -356,6 +451,12 @@ impl AccessContext {
 
     /// A virtual address in the address space of process `pid` (LibVMI finds its page
     /// table; [`Pid::KERNEL`] means the kernel).
+    ///
+    /// ```
+    /// use libvmi::{AccessContext, Pid, Translation, Va};
+    /// let ctx = AccessContext::pid(Va(0x40_0000), Pid(1));
+    /// assert_eq!(ctx, AccessContext::Virtual(Va(0x40_0000), Translation::Pid(Pid(1))));
+    /// ```
     #[inline]
     #[must_use]
     pub const fn pid(va: Va, pid: Pid) -> Self {
@@ -363,6 +464,12 @@ impl AccessContext {
     }
 
     /// A virtual address translated through the page table rooted at `dtb`.
+    ///
+    /// ```
+    /// use libvmi::{AccessContext, Dtb, Va};
+    /// let ctx = AccessContext::dtb(Va(0x40_0000), Dtb(0x10_a000));
+    /// assert_eq!(ctx.to_string(), "virtual address 0x400000 (page table at 0x10a000)");
+    /// ```
     #[inline]
     #[must_use]
     pub const fn dtb(va: Va, dtb: Dtb) -> Self {
@@ -370,6 +477,12 @@ impl AccessContext {
     }
 
     /// The raw address (virtual or physical).
+    ///
+    /// ```
+    /// use libvmi::{AccessContext, Pa, Pid, Va};
+    /// assert_eq!(AccessContext::physical(Pa(0x9000)).address(), 0x9000);
+    /// assert_eq!(AccessContext::pid(Va(0x40_0000), Pid(1)).address(), 0x40_0000);
+    /// ```
     #[inline]
     #[must_use]
     pub const fn address(&self) -> u64 {
@@ -380,6 +493,12 @@ impl AccessContext {
     }
 
     /// Whether the address is virtual.
+    ///
+    /// ```
+    /// use libvmi::{AccessContext, Pa, Va};
+    /// assert!(AccessContext::kernel(Va(0xffff_ffff_8100_0000)).is_virtual());
+    /// assert!(!AccessContext::physical(Pa(0x9000)).is_virtual());
+    /// ```
     #[inline]
     #[must_use]
     pub const fn is_virtual(&self) -> bool {
@@ -387,6 +506,12 @@ impl AccessContext {
     }
 
     /// The same translation, another address: `self` moved by `offset` bytes (wrapping).
+    ///
+    /// ```
+    /// use libvmi::{AccessContext, Pid, Va};
+    /// let base = AccessContext::pid(Va(0x40_0000), Pid(1));
+    /// assert_eq!(base.offset(0x10), AccessContext::pid(Va(0x40_0010), Pid(1)));
+    /// ```
     #[inline]
     #[must_use]
     pub const fn offset(self, offset: u64) -> Self {

@@ -280,18 +280,38 @@ pub struct ConfigMap {
 
 impl ConfigMap {
     /// An empty map.
+    ///
+    /// ```
+    /// use libvmi::ConfigMap;
+    /// let map = ConfigMap::new();
+    /// assert_eq!(map.iter().count(), 0);
+    /// assert_eq!(map.render().unwrap(), "{ }");
+    /// ```
     #[must_use]
     pub fn new() -> ConfigMap {
         ConfigMap::default()
     }
 
     /// Set `key` to `value` (validated when rendered).
+    ///
+    /// ```
+    /// use libvmi::{ConfigMap, ConfigValue};
+    /// let mut map = ConfigMap::new();
+    /// map.set("ostype", "Linux").set("linux_pid", 0x9c0u64);
+    /// assert_eq!(map.get("linux_pid"), Some(&ConfigValue::Number(0x9c0)));
+    /// ```
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<ConfigValue>) -> &mut Self {
         self.entries.insert(key.into(), value.into());
         self
     }
 
     /// Builder form of [`ConfigMap::set`].
+    ///
+    /// ```
+    /// use libvmi::ConfigMap;
+    /// let map = ConfigMap::new().with("ostype", "Linux").with("linux_tasks", 0x8a8u64);
+    /// assert_eq!(map.render().unwrap(), "{ linux_tasks = 0x8a8; ostype = \"Linux\"; }");
+    /// ```
     #[must_use]
     pub fn with(mut self, key: impl Into<String>, value: impl Into<ConfigValue>) -> Self {
         self.set(key, value);
@@ -299,22 +319,51 @@ impl ConfigMap {
     }
 
     /// The value of `key`.
+    ///
+    /// ```
+    /// use libvmi::{ConfigMap, ConfigValue};
+    /// let map = ConfigMap::new().with("ostype", "Linux");
+    /// assert_eq!(map.get("ostype"), Some(&ConfigValue::Str("Linux".into())));
+    /// assert_eq!(map.get("sysmap"), None);
+    /// ```
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&ConfigValue> {
         self.entries.get(key)
     }
 
     /// Remove `key`, returning its value.
+    ///
+    /// ```
+    /// use libvmi::{ConfigMap, ConfigValue};
+    /// let mut map = ConfigMap::new().with("kpgd", 0x1c0a000u64);
+    /// assert_eq!(map.remove("kpgd"), Some(ConfigValue::Number(0x1c0a000)));
+    /// assert_eq!(map.get("kpgd"), None);
+    /// ```
     pub fn remove(&mut self, key: &str) -> Option<ConfigValue> {
         self.entries.remove(key)
     }
 
     /// All entries, sorted by key.
+    ///
+    /// ```
+    /// use libvmi::ConfigMap;
+    /// let map = ConfigMap::new().with("ostype", "Linux").with("linux_pid", 0x9c0u64);
+    /// let keys: Vec<&str> = map.iter().map(|(k, _)| k).collect();
+    /// assert_eq!(keys, ["linux_pid", "ostype"]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ConfigValue)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// The numeric entries LibVMI does not know (extra offsets for this crate's OS layers).
+    ///
+    /// ```
+    /// use libvmi::ConfigMap;
+    /// let map = ConfigMap::new()
+    ///     .with("linux_pid", 0x9c0u64) // known to LibVMI: not an extra
+    ///     .with("linux_thread_group", 0x9d8u64);
+    /// assert_eq!(map.extras().collect::<Vec<_>>(), [("linux_thread_group", 0x9d8)]);
+    /// ```
     pub fn extras(&self) -> impl Iterator<Item = (&str, u64)> {
         self.entries.iter().filter_map(|(k, v)| match v {
             ConfigValue::Number(n) if key_class(k).is_none() => Some((k.as_str(), *n)),
@@ -324,6 +373,13 @@ impl ConfigMap {
 
     /// Render the entry body, `{ key = value; ... }`, as LibVMI's `VMI_CONFIG_STRING`
     /// expects it. Errors name the key that cannot be represented.
+    ///
+    /// ```
+    /// use libvmi::ConfigMap;
+    /// let map = ConfigMap::new().with("ostype", "Linux").with("sysmap", "/boot/System.map");
+    /// assert_eq!(map.render().unwrap(), "{ ostype = \"Linux\"; sysmap = \"/boot/System.map\"; }");
+    /// assert!(ConfigMap::new().with("ostype", "Linux; kpgd").render().is_err());
+    /// ```
     pub fn render(&self) -> Result<String> {
         let mut out = String::from("{ ");
         for (key, value) in self.rendered_entries()? {
@@ -338,6 +394,13 @@ impl ConfigMap {
 
     /// Render a whole `libvmi.conf` entry named `name` (e.g. to write a config file).
     /// `name` must be a valid LibVMI entry name (`[A-Za-z0-9][A-Za-z0-9._-]+`).
+    ///
+    /// ```
+    /// use libvmi::ConfigMap;
+    /// let map = ConfigMap::new().with("ostype", "Linux");
+    /// assert_eq!(map.render_entry("debian").unwrap(), "debian {\n    ostype = \"Linux\";\n}\n");
+    /// assert!(map.render_entry("bad name").is_err());
+    /// ```
     pub fn render_entry(&self, name: &str) -> Result<String> {
         if !is_word_token(name) {
             return Err(Error::config(

@@ -25,6 +25,17 @@ use crate::registers::Register;
 use core::fmt;
 
 /// The result type of this crate.
+///
+/// ```
+/// fn page_count(bytes: u64) -> libvmi::Result<u64> {
+///     if bytes == 0 {
+///         return Err(libvmi::Error::Failed { op: "page_count" });
+///     }
+///     Ok(bytes.div_ceil(libvmi::PAGE_SIZE))
+/// }
+/// assert_eq!(page_count(4097).unwrap(), 2);
+/// assert!(page_count(0).is_err());
+/// ```
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// Why initialisation failed: LibVMI's `vmi_init_error_t`, plus the cases LibVMI reports
@@ -68,6 +79,13 @@ pub enum InitError {
 
 impl InitError {
     /// Map LibVMI's `vmi_init_error_t`. `None` is `VMI_INIT_ERROR_NONE`.
+    ///
+    /// ```
+    /// use libvmi::{sys, InitError};
+    /// assert_eq!(InitError::from_raw(sys::VMI_INIT_ERROR_NONE as u32), None);
+    /// assert_eq!(InitError::from_raw(sys::VMI_INIT_ERROR_OS as u32), Some(InitError::Os));
+    /// assert_eq!(InitError::from_raw(9999), Some(InitError::Other(9999)));
+    /// ```
     #[must_use]
     pub fn from_raw(raw: u32) -> Option<InitError> {
         use libvmi_sys as sys;
@@ -116,6 +134,13 @@ impl fmt::Display for InitError {
 }
 
 /// A register access direction, for [`Error::Register`].
+///
+/// ```
+/// use libvmi::{Error, ErrorKind, Register, RegisterOp};
+/// let e = Error::Register { op: RegisterOp::Get, reg: Register::CR3, vcpu: 0 };
+/// assert_eq!(e.kind(), ErrorKind::Register);
+/// assert_eq!(e.to_string(), "cannot read register CR3 of vCPU 0");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum RegisterOp {
     /// Reading a register.
@@ -308,6 +333,13 @@ pub enum ErrorKind {
 
 impl Error {
     /// The class of this error.
+    ///
+    /// ```
+    /// use libvmi::{Error, ErrorKind};
+    /// let e = Error::Failed { op: "vmi_resume_vm" };
+    /// assert_eq!(e.kind(), ErrorKind::Failed);
+    /// assert_ne!(e.kind(), ErrorKind::Memory);
+    /// ```
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -53,17 +53,48 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 /// Register access types for register events (`vmi_reg_access_t`).
+///
+/// ```
+/// use libvmi::events::{EventSpec, EventType, RegAccess};
+/// use libvmi::Register;
+/// assert_eq!(RegAccess(RegAccess::R.0 | RegAccess::W.0), RegAccess::RW);
+/// let spec = EventSpec::register(Register::CR3, RegAccess::W);
+/// assert_eq!(spec.event_type(), EventType::Register);
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct RegAccess(pub u8);
 
 impl RegAccess {
     /// No access.
+    ///
+    /// ```
+    /// use libvmi::events::RegAccess;
+    /// assert_ne!(RegAccess::N, RegAccess::R);
+    /// assert_eq!(RegAccess::N.0 & RegAccess::RW.0, 0);
+    /// ```
     pub const N: RegAccess = RegAccess(sys::VMI_REGACCESS_N as u8);
     /// Reads.
+    ///
+    /// ```
+    /// use libvmi::events::RegAccess;
+    /// assert_eq!(RegAccess::R.0 & RegAccess::RW.0, RegAccess::R.0);
+    /// ```
     pub const R: RegAccess = RegAccess(sys::VMI_REGACCESS_R as u8);
     /// Writes (what hypervisors support, for CR0/CR3/CR4/XCR0/MSRs).
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType, RegAccess};
+    /// use libvmi::Register;
+    /// let cr3_writes = EventSpec::register(Register::CR3, RegAccess::W);
+    /// assert_eq!(cr3_writes.event_type(), EventType::Register);
+    /// ```
     pub const W: RegAccess = RegAccess(sys::VMI_REGACCESS_W as u8);
     /// Reads and writes.
+    ///
+    /// ```
+    /// use libvmi::events::RegAccess;
+    /// assert_eq!(RegAccess::RW, RegAccess(RegAccess::R.0 | RegAccess::W.0));
+    /// ```
     pub const RW: RegAccess = RegAccess(sys::VMI_REGACCESS_RW as u8);
 }
 
@@ -79,25 +110,82 @@ pub struct MemAccess(pub u8);
 
 impl MemAccess {
     /// No access (clears restrictions).
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// assert!(!MemAccess::RWX.contains(MemAccess::N));
+    /// ```
     pub const N: MemAccess = MemAccess(sys::VMI_MEMACCESS_N as u8);
     /// Read.
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// assert!(MemAccess::RW.contains(MemAccess::R));
+    /// assert!(!MemAccess::WX.contains(MemAccess::R));
+    /// ```
     pub const R: MemAccess = MemAccess(sys::VMI_MEMACCESS_R as u8);
     /// Write.
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType, MemAccess};
+    /// use libvmi::Gfn;
+    /// let writes = EventSpec::memory(Gfn(0x1234), MemAccess::W);
+    /// assert_eq!(writes.event_type(), EventType::Memory);
+    /// ```
     pub const W: MemAccess = MemAccess(sys::VMI_MEMACCESS_W as u8);
     /// Execute.
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// assert!(MemAccess::RX.contains(MemAccess::X));
+    /// assert!(!MemAccess::RW.contains(MemAccess::X));
+    /// ```
     pub const X: MemAccess = MemAccess(sys::VMI_MEMACCESS_X as u8);
     /// Read or write.
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// assert_eq!(MemAccess::R | MemAccess::W, MemAccess::RW);
+    /// ```
     pub const RW: MemAccess = MemAccess(sys::VMI_MEMACCESS_RW as u8);
     /// Read or execute.
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// assert_eq!(MemAccess::R | MemAccess::X, MemAccess::RX);
+    /// ```
     pub const RX: MemAccess = MemAccess(sys::VMI_MEMACCESS_RX as u8);
     /// Write or execute.
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// assert_eq!(MemAccess::W | MemAccess::X, MemAccess::WX);
+    /// ```
     pub const WX: MemAccess = MemAccess(sys::VMI_MEMACCESS_WX as u8);
     /// Any access.
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// assert_eq!(MemAccess::RW | MemAccess::X, MemAccess::RWX);
+    /// ```
     pub const RWX: MemAccess = MemAccess(sys::VMI_MEMACCESS_RWX as u8);
     /// Write, then execute (special case).
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// // A flag of its own, not a combination of R, W and X:
+    /// assert!(!MemAccess::RWX.contains(MemAccess::W2X));
+    /// ```
     pub const W2X: MemAccess = MemAccess(sys::VMI_MEMACCESS_W2X as u8);
 
     /// Whether every bit of `other` is set in `self`.
+    ///
+    /// ```
+    /// use libvmi::events::MemAccess;
+    /// let access = MemAccess::W | MemAccess::X;
+    /// assert!(access.contains(MemAccess::W));
+    /// assert!(!access.contains(MemAccess::R));
+    /// ```
     #[must_use]
     pub fn contains(self, other: MemAccess) -> bool {
         self.0 & other.0 == other.0
@@ -124,22 +212,86 @@ pub struct Response(pub u32);
 
 impl Response {
     /// Nothing: continue the vCPU.
+    ///
+    /// ```
+    /// use libvmi::events::Response;
+    /// assert_eq!(Response::default(), Response::NONE);
+    /// assert!(!Response::NONE.contains(Response::EMULATE));
+    /// ```
     pub const NONE: Response = Response(sys::VMI_EVENT_RESPONSE_NONE as u32);
     /// Emulate the faulting instruction.
+    ///
+    /// ```
+    /// use libvmi::events::Response;
+    /// let r = Response::EMULATE | Response::TOGGLE_SINGLESTEP;
+    /// assert!(r.contains(Response::EMULATE));
+    /// ```
     pub const EMULATE: Response = Response(sys::VMI_EVENT_RESPONSE_EMULATE as u32);
     /// Emulate without performing writes.
+    ///
+    /// ```
+    /// use libvmi::events::Response;
+    /// assert!(!Response::EMULATE_NOWRITE.contains(Response::EMULATE));
+    /// ```
     pub const EMULATE_NOWRITE: Response = Response(sys::VMI_EVENT_RESPONSE_EMULATE_NOWRITE as u32);
     /// Deny the access (e.g. a register write).
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, RegAccess, Response};
+    /// use libvmi::Register;
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// // Refuse every write to CR4:
+    /// vmi.register_event(EventSpec::register(Register::CR4, RegAccess::W), |_vmi, _event| {
+    ///     Response::DENY
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub const DENY: Response = Response(sys::VMI_EVENT_RESPONSE_DENY as u32);
     /// Toggle single-stepping of this vCPU.
+    ///
+    /// ```
+    /// use libvmi::events::Response;
+    /// let r = Response::EMULATE | Response::TOGGLE_SINGLESTEP;
+    /// assert!(r.contains(Response::TOGGLE_SINGLESTEP));
+    /// assert!(!Response::EMULATE.contains(Response::TOGGLE_SINGLESTEP));
+    /// ```
     pub const TOGGLE_SINGLESTEP: Response =
         Response(sys::VMI_EVENT_RESPONSE_TOGGLE_SINGLESTEP as u32);
     /// Switch to the event's SLAT (altp2m) view.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::single_step(0b1), |_vmi, event| {
+    ///     event.set_slat_id(0);
+    ///     Response::SLAT_ID
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub const SLAT_ID: Response = Response(sys::VMI_EVENT_RESPONSE_SLAT_ID as u32);
     /// Apply the registers modified through [`Event::x86_registers_mut`].
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, event| {
+    ///     if let Some(regs) = event.x86_registers_mut() {
+    ///         regs.rax = 0;
+    ///     }
+    ///     Response::SET_REGISTERS
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub const SET_REGISTERS: Response = Response(sys::VMI_EVENT_RESPONSE_SET_REGISTERS as u32);
 
     /// Whether every bit of `other` is set in `self`.
+    ///
+    /// ```
+    /// use libvmi::events::Response;
+    /// let r = Response::EMULATE | Response::SET_REGISTERS;
+    /// assert!(r.contains(Response::SET_REGISTERS));
+    /// assert!(!r.contains(Response::DENY));
+    /// ```
     #[must_use]
     pub fn contains(self, other: Response) -> bool {
         self.0 & other.0 == other.0
@@ -154,6 +306,12 @@ impl BitOr for Response {
 }
 
 /// The type of an event (`vmi_event_type_t`).
+///
+/// ```
+/// use libvmi::events::{EventSpec, EventType};
+/// assert_eq!(EventSpec::cpuid().event_type(), EventType::Cpuid);
+/// assert_eq!(EventType::SingleStep.to_string(), "SingleStep");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum EventType {
@@ -248,12 +406,24 @@ impl EventSpec {
     }
 
     /// The event's type.
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType};
+    /// assert_eq!(EventSpec::interrupt_int3().event_type(), EventType::Interrupt);
+    /// ```
     #[must_use]
     pub fn event_type(&self) -> EventType {
         EventType::from_raw(self.raw.type_)
     }
 
     /// A register event (`SETUP_REG_EVENT`): `reg` accessed with `access`.
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType, RegAccess};
+    /// use libvmi::Register;
+    /// let spec = EventSpec::register(Register::CR3, RegAccess::W);
+    /// assert_eq!(spec.event_type(), EventType::Register);
+    /// ```
     pub fn register(reg: Register, access: RegAccess) -> EventSpec {
         let mut s = EventSpec::new(sys::VMI_EVENT_REGISTER as u32);
         // SAFETY: writing the reg_event member of the zeroed union selects it.
@@ -266,6 +436,14 @@ impl EventSpec {
     }
 
     /// For register events: only deliver writes of this value (`reg_event.equal`).
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType, RegAccess};
+    /// use libvmi::Register;
+    /// // Only CR3 loads of one address space:
+    /// let spec = EventSpec::register(Register::CR3, RegAccess::W).equal(0x10d_a000);
+    /// assert_eq!(spec.event_type(), EventType::Register);
+    /// ```
     pub fn equal(mut self, value: u64) -> EventSpec {
         if self.event_type() == EventType::Register {
             // (writing a union field is safe; this selects reg_event, already the member)
@@ -275,6 +453,13 @@ impl EventSpec {
     }
 
     /// For register events: only deliver writes that change the value (`onchange`).
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType, RegAccess};
+    /// use libvmi::Register;
+    /// let spec = EventSpec::register(Register::CR3, RegAccess::W).on_change(true);
+    /// assert_eq!(spec.event_type(), EventType::Register);
+    /// ```
     pub fn on_change(mut self, on: bool) -> EventSpec {
         if self.event_type() == EventType::Register {
             // (writing a union field is safe; this selects reg_event, already the member)
@@ -284,6 +469,13 @@ impl EventSpec {
     }
 
     /// For register events: deliver without pausing the vCPU (`async`).
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType, RegAccess};
+    /// use libvmi::Register;
+    /// let spec = EventSpec::register(Register::CR3, RegAccess::W).asynchronous(true);
+    /// assert_eq!(spec.event_type(), EventType::Register);
+    /// ```
     pub fn asynchronous(mut self, on: bool) -> EventSpec {
         if self.event_type() == EventType::Register {
             // (writing a union field is safe; this selects reg_event, already the member)
@@ -293,6 +485,13 @@ impl EventSpec {
     }
 
     /// A memory event on one frame (`SETUP_MEM_EVENT`, not generic).
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType, MemAccess};
+    /// use libvmi::Pa;
+    /// let spec = EventSpec::memory(Pa(0x1234_5678).gfn(), MemAccess::W | MemAccess::X);
+    /// assert_eq!(spec.event_type(), EventType::Memory);
+    /// ```
     pub fn memory(gfn: Gfn, access: MemAccess) -> EventSpec {
         let mut s = EventSpec::new(sys::VMI_EVENT_MEMORY as u32);
         // SAFETY: writing the mem_event member of the zeroed union selects it.
@@ -307,6 +506,12 @@ impl EventSpec {
 
     /// A generic memory event: every frame whose access rights (set with
     /// `vmi_set_mem_event`) are violated with `access`.
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType, MemAccess};
+    /// let spec = EventSpec::memory_generic(MemAccess::X);
+    /// assert_eq!(spec.event_type(), EventType::Memory);
+    /// ```
     pub fn memory_generic(access: MemAccess) -> EventSpec {
         let mut s = EventSpec::new(sys::VMI_EVENT_MEMORY as u32);
         // SAFETY: writing the mem_event member of the zeroed union selects it.
@@ -321,6 +526,12 @@ impl EventSpec {
 
     /// Single-step the vCPUs in `vcpu_mask` (bit n = vCPU n, at most 32), starting at
     /// once (`SETUP_SINGLESTEP_EVENT` with `enable`).
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType};
+    /// let spec = EventSpec::single_step(0b11); // vCPUs 0 and 1
+    /// assert_eq!(spec.event_type(), EventType::SingleStep);
+    /// ```
     pub fn single_step(vcpu_mask: u32) -> EventSpec {
         let mut s = EventSpec::new(sys::VMI_EVENT_SINGLESTEP as u32);
         // SAFETY: writing the ss_event member of the zeroed union selects it.
@@ -334,6 +545,11 @@ impl EventSpec {
 
     /// Software breakpoints (INT3) (`SETUP_INTERRUPT_EVENT`). By default the callback must
     /// decide re-injection with [`Event::set_reinject`]; undecided INT3s are re-injected.
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType};
+    /// assert_eq!(EventSpec::interrupt_int3().event_type(), EventType::Interrupt);
+    /// ```
     pub fn interrupt_int3() -> EventSpec {
         let mut s = EventSpec::new(sys::VMI_EVENT_INTERRUPT as u32);
         // SAFETY: writing the interrupt_event member of the zeroed union selects it.
@@ -346,17 +562,39 @@ impl EventSpec {
     }
 
     /// CPUID instructions.
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType};
+    /// assert_eq!(EventSpec::cpuid().event_type(), EventType::Cpuid);
+    /// ```
     pub fn cpuid() -> EventSpec {
         EventSpec::new(sys::VMI_EVENT_CPUID as u32)
     }
 
     /// Debug exceptions.
+    ///
+    /// ```
+    /// use libvmi::events::{EventSpec, EventType};
+    /// assert_eq!(EventSpec::debug_exception().event_type(), EventType::DebugException);
+    /// ```
     pub fn debug_exception() -> EventSpec {
         EventSpec::new(sys::VMI_EVENT_DEBUG_EXCEPTION as u32)
     }
 }
 
 /// What an event reports, copied out of LibVMI's event.
+///
+/// ```no_run
+/// use libvmi::events::{EventInfo, EventSpec, Response};
+/// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+/// vmi.register_event(EventSpec::cpuid(), |_vmi, event| {
+///     if let EventInfo::Cpuid { leaf, subleaf, .. } = event.info() {
+///         println!("cpuid {leaf:#x}/{subleaf:#x}");
+///     }
+///     Response::NONE
+/// })?;
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[non_exhaustive]
 pub enum EventInfo {
@@ -429,35 +667,97 @@ pub enum EventInfo {
 }
 
 /// The event being delivered, as the callback sees it.
+///
+/// ```no_run
+/// use libvmi::events::{EventSpec, Response};
+/// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+/// vmi.register_event(EventSpec::single_step(0b1), |_vmi, event| {
+///     println!("{} on vCPU {}", event.event_type(), event.vcpu());
+///     Response::NONE
+/// })?;
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 pub struct Event<'a> {
     raw: &'a mut sys::vmi_event_t,
 }
 
 impl Event<'_> {
     /// The event's type.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, EventType, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, event| {
+    ///     assert_eq!(event.event_type(), EventType::Cpuid);
+    ///     Response::NONE
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn event_type(&self) -> EventType {
         EventType::from_raw(self.raw.type_)
     }
 
     /// The vCPU the event happened on.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, event| {
+    ///     println!("CPUID on vCPU {}", event.vcpu());
+    ///     Response::NONE
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn vcpu(&self) -> u32 {
         self.raw.vcpu_id
     }
 
     /// The active SLAT (altp2m) view.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::single_step(0b1), |_vmi, event| {
+    ///     println!("in SLAT view {}", event.slat_id());
+    ///     Response::NONE
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn slat_id(&self) -> u16 {
         self.raw.slat_id
     }
 
     /// Ask to switch to SLAT view `id` (with [`Response::SLAT_ID`]).
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::single_step(0b1), |_vmi, event| {
+    ///     event.set_slat_id(0); // back to the default view
+    ///     Response::SLAT_ID
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn set_slat_id(&mut self, id: u16) {
         self.raw.slat_id = id;
     }
 
     /// What happened.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventInfo, EventSpec, MemAccess, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::memory(libvmi::Gfn(0x1234), MemAccess::W), |_vmi, event| {
+    ///     if let EventInfo::Memory { gfn, offset, .. } = event.info() {
+    ///         println!("write to {gfn}+{offset:#x}");
+    ///     }
+    ///     Response::NONE
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn info(&self) -> EventInfo {
         let u = &self.raw.__bindgen_anon_1;
@@ -510,6 +810,16 @@ impl Event<'_> {
 
     /// For INT3 and debug events: re-inject the exception into the guest (`true`), or
     /// swallow it (`false`). Ignored for other events.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::interrupt_int3(), |_vmi, event| {
+    ///     event.set_reinject(true); // not our breakpoint: the guest's debugger gets it
+    ///     Response::NONE
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn set_reinject(&mut self, reinject: bool) {
         let v = i8::from(reinject);
         match self.event_type() {
@@ -530,6 +840,18 @@ impl Event<'_> {
     }
 
     /// The vCPU's registers at the event (x86), if the driver provided them.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::single_step(0b1), |_vmi, event| {
+    ///     if let Some(regs) = event.x86_registers() {
+    ///         println!("rip = {:#x}", regs.rip);
+    ///     }
+    ///     Response::NONE
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn x86_registers(&self) -> Option<&X86Registers> {
         // SAFETY: for register-snapshot events the union holds x86_regs, a pointer that is
@@ -538,12 +860,33 @@ impl Event<'_> {
     }
 
     /// Mutable registers, applied if the callback returns [`Response::SET_REGISTERS`].
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, event| {
+    ///     let Some(regs) = event.x86_registers_mut() else { return Response::NONE };
+    ///     regs.rip += 2; // skip the instruction
+    ///     Response::SET_REGISTERS
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn x86_registers_mut(&mut self) -> Option<&mut X86Registers> {
         // SAFETY: as in `x86_registers`; the callback has exclusive use during the call.
         unsafe { self.raw.__bindgen_anon_2.__bindgen_anon_1.x86_regs.as_mut() }
     }
 
     /// The raw LibVMI event, for fields this view does not expose.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, event| {
+    ///     println!("event version {}", event.raw().version);
+    ///     Response::NONE
+    /// })?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn raw(&self) -> &sys::vmi_event_t {
         self.raw
@@ -551,6 +894,14 @@ impl Event<'_> {
 }
 
 /// Identifies a registered event, for [`Vmi::clear_event`].
+///
+/// ```no_run
+/// use libvmi::events::{EventSpec, Response};
+/// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+/// let id = vmi.register_event(EventSpec::cpuid(), |_vmi, _event| Response::NONE)?;
+/// vmi.clear_event(id)?;
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct EventId(u64);
 
@@ -723,6 +1074,16 @@ impl Vmi {
     }
 
     /// Clear a registered event (`vmi_clear_event`) and free its closure.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// let id = vmi.register_event(EventSpec::cpuid(), |_vmi, _event| Response::NONE)?;
+    /// vmi.listen(std::time::Duration::from_millis(100))?;
+    /// vmi.clear_event(id)?;
+    /// assert_eq!(vmi.registered_events(), 0);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn clear_event(&mut self, id: EventId) -> Result<()> {
         let Some(i) = self
             .events
@@ -750,6 +1111,16 @@ impl Vmi {
     }
 
     /// Clear every registered event; the first failure is reported after trying all.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, _event| Response::NONE)?;
+    /// vmi.register_event(EventSpec::interrupt_int3(), |_vmi, _event| Response::NONE)?;
+    /// vmi.clear_events()?;
+    /// assert_eq!(vmi.registered_events(), 0);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn clear_events(&mut self) -> Result<()> {
         let ids: Vec<EventId> = self
             .events
@@ -772,6 +1143,17 @@ impl Vmi {
     /// Wait up to `timeout` for events and deliver them to their closures
     /// (`vmi_events_listen`). A panic in a closure is caught at the C boundary and
     /// resumed here, after LibVMI has returned.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// use std::time::Duration;
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, _event| Response::NONE)?;
+    /// for _ in 0..10 {
+    ///     vmi.listen(Duration::from_millis(500))?;
+    /// }
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn listen(&mut self, timeout: Duration) -> Result<()> {
         if !self.events_enabled() {
             return Err(Error::Unsupported {
@@ -803,6 +1185,18 @@ impl Vmi {
 
     /// Listen in a loop while `keep_going()` is true, then clear every registered event,
     /// also when listening fails or a closure panics.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::time::Duration;
+    /// static STOP: AtomicBool = AtomicBool::new(false);
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, _event| Response::NONE)?;
+    /// vmi.listen_while(Duration::from_millis(500), || !STOP.load(Ordering::Relaxed))?;
+    /// assert_eq!(vmi.registered_events(), 0); // cleared on the way out
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn listen_while(
         &mut self,
         timeout: Duration,
@@ -832,6 +1226,15 @@ impl Vmi {
     }
 
     /// The number of events waiting to be delivered (`vmi_are_events_pending`).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// if vmi.events_pending()? > 0 {
+    ///     vmi.listen(Duration::ZERO)?;
+    /// }
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn events_pending(&self) -> Result<usize> {
         if !self.events_enabled() {
             return Err(Error::Unsupported {
@@ -847,6 +1250,14 @@ impl Vmi {
     }
 
     /// The number of events registered through this instance.
+    ///
+    /// ```no_run
+    /// use libvmi::events::{EventSpec, Response};
+    /// # let mut vmi = libvmi::Vmi::xen("debian").events(true).init()?;
+    /// vmi.register_event(EventSpec::cpuid(), |_vmi, _event| Response::NONE)?;
+    /// assert_eq!(vmi.registered_events(), 1);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn registered_events(&self) -> usize {
         self.events.slots.iter().filter(|s| !s.zombie).count()

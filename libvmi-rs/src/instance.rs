@@ -178,6 +178,13 @@ impl PageMode {
     }
 
     /// The size of a guest pointer in this mode, if known.
+    ///
+    /// ```
+    /// use libvmi::PageMode;
+    /// assert_eq!(PageMode::Pae.address_width(), Some(4));
+    /// assert_eq!(PageMode::Ia32e.address_width(), Some(8));
+    /// assert_eq!(PageMode::Unknown.address_width(), None);
+    /// ```
     #[must_use]
     pub fn address_width(self) -> Option<u8> {
         match self {
@@ -224,6 +231,12 @@ pub struct Builder {
 
 impl Builder {
     /// The OS configuration (default: [`Config::GlobalFile`]).
+    ///
+    /// ```
+    /// use libvmi::{Config, Vmi};
+    /// let builder = Vmi::file("/images/mem.raw").config(Config::File("/images/libvmi.conf".into()));
+    /// assert!(format!("{builder:?}").contains("/images/libvmi.conf"));
+    /// ```
     pub fn config(mut self, config: Config) -> Builder {
         self.config = config;
         self
@@ -231,6 +244,12 @@ impl Builder {
 
     /// Initialise events too (`VMI_INIT_EVENTS`); required to register events. Xen and
     /// KVM only: File mode fails with [`InitError::Events`].
+    ///
+    /// ```
+    /// use libvmi::Vmi;
+    /// let builder = Vmi::xen("debian").events(true);
+    /// assert!(format!("{builder:?}").contains("events: true"));
+    /// ```
     pub fn events(mut self, enable: bool) -> Builder {
         self.events = enable;
         self
@@ -241,6 +260,15 @@ impl Builder {
     /// Unlike `vmi_init_complete`, the access mode is the one asked for (no
     /// auto-detection), and a failure after the driver started destroys the instance
     /// properly.
+    ///
+    /// ```no_run
+    /// use libvmi::{Config, OsType, Vmi};
+    /// let vmi = Vmi::file("/images/mem.raw")
+    ///     .config(Config::File("/images/libvmi.conf".into()))
+    ///     .init()?;
+    /// assert_eq!(vmi.os_type(), OsType::Linux);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn init(self) -> Result<Vmi> {
         let config = self.config.clone();
         let mut vmi = self.init_driver()?;
@@ -254,6 +282,13 @@ impl Builder {
 
     /// Partial initialisation: the driver only (`vmi_init`). Follow with
     /// [`Vmi::init_paging`] and/or [`Vmi::init_os`]. Physical memory works at once.
+    ///
+    /// ```no_run
+    /// let vmi = libvmi::Vmi::file("/images/mem.raw").init_driver()?;
+    /// let mut page = [0u8; 4096];
+    /// vmi.read_pa(libvmi::Pa(0x1000), &mut page)?; // no paging or OS needed
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn init_driver(self) -> Result<Vmi> {
         let init_err = |reason| Error::Init {
             mode: self.mode,
@@ -430,6 +465,12 @@ impl fmt::Debug for Vmi {
 
 impl Vmi {
     /// Start initialising an instance for `domain` in `mode`.
+    ///
+    /// ```
+    /// use libvmi::{Domain, Mode, Vmi};
+    /// let builder = Vmi::builder(Mode::Xen, Domain::Id(3));
+    /// assert_eq!(format!("{builder:?}"), format!("{:?}", Vmi::xen_id(3)));
+    /// ```
     pub fn builder(mode: Mode, domain: Domain) -> Builder {
         Builder {
             mode,
@@ -467,12 +508,26 @@ impl Vmi {
     }
 
     /// A Xen domain by id.
+    ///
+    /// ```
+    /// use libvmi::Vmi;
+    /// let builder = Vmi::xen_id(3).events(true);
+    /// assert!(format!("{builder:?}").contains("Id(3)"));
+    /// ```
     pub fn xen_id(id: u64) -> Builder {
         Vmi::builder(Mode::Xen, Domain::Id(id))
     }
 
     /// The raw LibVMI handle, for calls this crate does not wrap. It stays owned by `self`:
     /// do not destroy it.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// // SAFETY: the handle is live while `vmi` is.
+    /// let width = unsafe { libvmi::sys::vmi_get_address_width(vmi.as_raw()) };
+    /// assert_eq!(width, vmi.address_width());
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn as_raw(&self) -> sys::vmi_instance_t {
         self.handle.as_ptr()
@@ -480,6 +535,14 @@ impl Vmi {
 
     /// Initialise paging (`vmi_init_paging`), e.g. after [`Builder::init_driver`]. With
     /// `transition_pages`, Windows transition PTEs are followed.
+    ///
+    /// ```no_run
+    /// use libvmi::PageMode;
+    /// let mut vmi = libvmi::Vmi::file("/images/mem.raw").init_driver()?;
+    /// let mode = vmi.init_paging(false)?;
+    /// assert_eq!(mode, PageMode::Ia32e);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn init_paging(&mut self, transition_pages: bool) -> Result<PageMode> {
         let flags = if transition_pages {
             u64::from(sys::VMI_PM_INITFLAG_TRANSITION_PAGES)
@@ -496,6 +559,15 @@ impl Vmi {
 
     /// Initialise OS support (`vmi_init_os`) from `config`. For File mode this also
     /// finds the kernel page table (and the KASLR offset if not configured).
+    ///
+    /// ```no_run
+    /// use libvmi::{Config, OsType};
+    /// let mut vmi = libvmi::Vmi::file("/images/mem.raw").init_driver()?;
+    /// vmi.init_paging(false)?;
+    /// let os = vmi.init_os(Config::File("/images/libvmi.conf".into()))?;
+    /// assert_eq!(os, OsType::Linux);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn init_os(&mut self, config: Config) -> Result<OsType> {
         if let (Mode::File, Domain::Name(n)) = (self.mode, &self.domain) {
             check_file_name(Path::new(n), &config)?;
@@ -625,18 +697,38 @@ impl Vmi {
     }
 
     /// The access mode.
+    ///
+    /// ```no_run
+    /// use libvmi::Mode;
+    /// let vmi = libvmi::Vmi::file("/images/mem.raw").init_driver()?;
+    /// assert_eq!(vmi.mode(), Mode::File);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn mode(&self) -> Mode {
         self.mode
     }
 
     /// The domain (or image path) this instance was created for.
+    ///
+    /// ```no_run
+    /// use libvmi::Domain;
+    /// let vmi = libvmi::Vmi::xen_id(3).init()?;
+    /// assert_eq!(vmi.domain(), &Domain::Id(3));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn domain(&self) -> &Domain {
         &self.domain
     }
 
     /// The VM's name as the driver reports it (`vmi_get_name`; in File mode, the path).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen_id(3).init()?;
+    /// println!("domain 3 is {}", vmi.name()?);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn name(&self) -> Result<String> {
         // SAFETY: live handle.
         let p = unsafe { sys::vmi_get_name(self.as_raw()) };
@@ -652,6 +744,14 @@ impl Vmi {
     }
 
     /// The domain id (`vmi_get_vmid`); `None` for files or when unknown.
+    ///
+    /// ```no_run
+    /// let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// if let Some(id) = vmi.vmid() {
+    ///     println!("debian is domain {id}");
+    /// }
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn vmid(&self) -> Option<u64> {
         // SAFETY: live handle.
@@ -660,6 +760,15 @@ impl Vmi {
     }
 
     /// The OS type (`vmi_get_ostype`).
+    ///
+    /// ```no_run
+    /// use libvmi::OsType;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// if vmi.os_type() == OsType::Linux {
+    ///     let _linux = vmi.linux()?;
+    /// }
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn os_type(&self) -> OsType {
         // SAFETY: live handle.
@@ -668,6 +777,13 @@ impl Vmi {
 
     /// A description of the OS version: for Windows LibVMI's version string
     /// (`vmi_get_winver_str`); for Linux the kernel's `linux_banner`.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let version = vmi.os_version()?;
+    /// assert!(version.starts_with("Linux version"));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn os_version(&self) -> Result<String> {
         match self.os_type() {
             OsType::Windows => {
@@ -694,6 +810,13 @@ impl Vmi {
     }
 
     /// The paging mode of `vcpu` (`vmi_get_page_mode`; File mode: the one LibVMI found).
+    ///
+    /// ```no_run
+    /// use libvmi::PageMode;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// assert_eq!(vmi.page_mode(0), PageMode::Ia32e);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn page_mode(&self, vcpu: u32) -> PageMode {
         // SAFETY: live handle.
@@ -702,6 +825,14 @@ impl Vmi {
 
     /// The size of a guest pointer in bytes (`vmi_get_address_width`): 4 or 8, 0 if
     /// paging is not initialised.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let mut ptr = [0u8; 8];
+    /// let width = usize::from(vmi.address_width()); // 4 or 8
+    /// vmi.read_ksym("init_task", &mut ptr[..width])?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn address_width(&self) -> u8 {
         // SAFETY: live handle.
@@ -709,6 +840,12 @@ impl Vmi {
     }
 
     /// The guest's memory size in bytes (`vmi_get_memsize`; File mode: the image size).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init_driver()?;
+    /// println!("{} MiB of guest memory", vmi.memory_size() >> 20);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn memory_size(&self) -> u64 {
         // SAFETY: live handle.
@@ -716,6 +853,15 @@ impl Vmi {
     }
 
     /// One past the highest guest-physical address (`vmi_get_max_physical_address`).
+    ///
+    /// ```no_run
+    /// use libvmi::Pa;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init_driver()?;
+    /// let last_page = vmi.max_physical_address().wrapping_sub(1).page_base();
+    /// let mut page = [0u8; 4096];
+    /// vmi.read_pa(last_page, &mut page)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn max_physical_address(&self) -> crate::Pa {
         // SAFETY: live handle.
@@ -723,6 +869,14 @@ impl Vmi {
     }
 
     /// The number of vCPUs (`vmi_get_num_vcpus`; File mode: 0 or 1).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// for vcpu in 0..vmi.vcpu_count() {
+    ///     println!("vCPU {vcpu}: {}", vmi.page_mode(vcpu));
+    /// }
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn vcpu_count(&self) -> u32 {
         // SAFETY: live handle.
@@ -731,6 +885,14 @@ impl Vmi {
 
     /// A configured OS offset (`vmi_get_offset`), e.g. `"linux_tasks"`, `"win_pid"`,
     /// `"linux_kaslr"`; or one of the extra offsets given in a [`Config::Map`].
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let tasks = vmi.offset("linux_tasks")?; // task_struct.tasks
+    /// let pid = vmi.offset("linux_pid")?;
+    /// assert!(tasks < pid);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn offset(&self, name: &str) -> Result<u64> {
         if let Some((_, v)) = self.extras.iter().find(|(k, _)| k == name) {
             return Ok(*v);
@@ -748,6 +910,17 @@ impl Vmi {
     }
 
     /// An extra offset from the [`Config::Map`] (keys LibVMI does not know), if given.
+    ///
+    /// ```no_run
+    /// use libvmi::{Config, ConfigMap, Vmi};
+    /// let config = ConfigMap::new()
+    ///     .with("ostype", "Linux")
+    ///     .with("sysmap", "/images/nokaslr/System.map")
+    ///     .with("linux_thread_group", 0x9d8u64);
+    /// let vmi = Vmi::file("/images/mem.raw").config(Config::Map(config)).init()?;
+    /// assert_eq!(vmi.extra_offset("linux_thread_group"), Some(0x9d8));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn extra_offset(&self, name: &str) -> Option<u64> {
         self.extras.iter().find(|(k, _)| k == name).map(|&(_, v)| v)
@@ -755,6 +928,15 @@ impl Vmi {
 
     /// The offset of `member` in kernel `struct_name`, from a JSON profile
     /// (`vmi_get_kernel_struct_offset`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Config, Vmi};
+    /// let vmi = Vmi::file("/images/mem.raw")
+    ///     .config(Config::JsonProfile("/images/linux.json".into()))
+    ///     .init()?;
+    /// let comm = vmi.kernel_struct_offset("task_struct", "comm")?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn kernel_struct_offset(&self, struct_name: &str, member: &str) -> Result<u64> {
         self.require_os("vmi_get_kernel_struct_offset")?;
         let mut out: sys::addr_t = 0;
@@ -790,6 +972,16 @@ impl Vmi {
     }
 
     /// Pause the VM without a guard (`vmi_pause_vm`); pair with [`Vmi::resume_vm`].
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.pause_vm()?;
+    /// let mut page = [0u8; 4096];
+    /// let read = vmi.read_pa(libvmi::Pa(0x1000), &mut page);
+    /// vmi.resume_vm()?; // also when the read failed
+    /// read?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn pause_vm(&self) -> Result<()> {
         // SAFETY: live handle.
         if unsafe { sys::vmi_pause_vm(self.as_raw()) } != sys::VMI_SUCCESS {
@@ -799,6 +991,14 @@ impl Vmi {
     }
 
     /// Resume the VM (`vmi_resume_vm`).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.pause_vm()?;
+    /// // ... inspect the paused guest ...
+    /// vmi.resume_vm()?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn resume_vm(&self) -> Result<()> {
         // SAFETY: live handle.
         if unsafe { sys::vmi_resume_vm(self.as_raw()) } != sys::VMI_SUCCESS {
@@ -810,36 +1010,83 @@ impl Vmi {
     }
 
     /// Flush the virtual-to-physical cache for one page table, or all (`None`).
+    ///
+    /// ```no_run
+    /// use libvmi::Pid;
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let dtb = vmi.pid_to_dtb(Pid(1))?;
+    /// vmi.flush_v2p_cache(Some(dtb)); // that address space only
+    /// vmi.flush_v2p_cache(None); // all of them
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn flush_v2p_cache(&self, dtb: Option<Dtb>) {
         // SAFETY: live handle; ~0 means all page tables.
         unsafe { sys::vmi_v2pcache_flush(self.as_raw(), dtb.map_or(!0, |d| d.0)) }
     }
 
     /// Add a translation to the virtual-to-physical cache (`vmi_v2pcache_add`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pa, Pid, Va};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let dtb = vmi.pid_to_dtb(Pid(1))?;
+    /// vmi.add_v2p_cache(Va(0x40_0000), dtb, Pa(0x1_2345_000));
+    /// assert_eq!(vmi.pagetable_lookup(dtb, Va(0x40_0000))?, Pa(0x1_2345_000));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn add_v2p_cache(&self, va: Va, dtb: Dtb, pa: crate::Pa) {
         // SAFETY: live handle.
         unsafe { sys::vmi_v2pcache_add(self.as_raw(), va.0, dtb.0, pa.0) }
     }
 
     /// Flush the kernel-symbol cache (`vmi_symcache_flush`).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// vmi.flush_symbol_cache();
+    /// let init_task = vmi.translate_ksym2v("init_task")?; // looked up again
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn flush_symbol_cache(&self) {
         // SAFETY: live handle.
         unsafe { sys::vmi_symcache_flush(self.as_raw()) }
     }
 
     /// Flush the RVA-to-symbol cache (`vmi_rvacache_flush`).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("win10").init()?;
+    /// vmi.flush_rva_cache();
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn flush_rva_cache(&self) {
         // SAFETY: live handle.
         unsafe { sys::vmi_rvacache_flush(self.as_raw()) }
     }
 
     /// Flush the pid-to-page-table cache (`vmi_pidcache_flush`).
+    ///
+    /// ```no_run
+    /// use libvmi::Pid;
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.flush_pid_cache(); // pids may have been reused since
+    /// let dtb = vmi.pid_to_dtb(Pid(1))?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn flush_pid_cache(&self) {
         // SAFETY: live handle.
         unsafe { sys::vmi_pidcache_flush(self.as_raw()) }
     }
 
     /// Add a pid-to-page-table mapping to the cache (`vmi_pidcache_add`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Dtb, Pid};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.add_pid_cache(Pid(1), Dtb(0x10d_a000));
+    /// assert_eq!(vmi.pid_to_dtb(Pid(1))?, Dtb(0x10d_a000));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn add_pid_cache(&self, pid: Pid, dtb: Dtb) {
         // SAFETY: live handle.
         unsafe { sys::vmi_pidcache_add(self.as_raw(), pid.0, dtb.0) }
@@ -847,12 +1094,27 @@ impl Vmi {
 
     /// Flush the page cache (`vmi_pagecache_flush`): needed to see changes of a running
     /// VM's memory through pages LibVMI already holds.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let mut page = [0u8; 4096];
+    /// vmi.read_pa(libvmi::Pa(0x1000), &mut page)?;
+    /// vmi.flush_page_cache(); // the guest kept running: see its newest writes
+    /// vmi.read_pa(libvmi::Pa(0x1000), &mut page)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn flush_page_cache(&self) {
         // SAFETY: live handle.
         unsafe { sys::vmi_pagecache_flush(self.as_raw()) }
     }
 
     /// Flush every cache.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.flush_caches(); // e.g. after the guest ran for a while
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn flush_caches(&self) {
         self.flush_v2p_cache(None);
         self.flush_symbol_cache();
@@ -873,6 +1135,15 @@ impl Drop for Vmi {
 }
 
 /// Keeps the VM paused; resumes it when dropped. From [`Vmi::pause`].
+///
+/// ```no_run
+/// # let vmi = libvmi::Vmi::xen("debian").init()?;
+/// let paused = vmi.pause()?;
+/// let mut page = [0u8; 4096];
+/// paused.read_pa(libvmi::Pa(0x1000), &mut page)?; // the guard derefs to the Vmi
+/// drop(paused); // resumed
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 #[must_use = "the VM is resumed when the guard is dropped"]
 pub struct PauseGuard<'a> {
     vmi: &'a Vmi,
@@ -880,6 +1151,14 @@ pub struct PauseGuard<'a> {
 
 impl PauseGuard<'_> {
     /// Resume now, reporting failure (dropping resumes too, ignoring failure).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let paused = vmi.pause()?;
+    /// // ... consistent reads ...
+    /// paused.resume()?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn resume(self) -> Result<()> {
         let vmi = self.vmi;
         core::mem::forget(self);

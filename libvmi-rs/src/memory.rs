@@ -42,6 +42,15 @@ impl Vmi {
 
     /// Read as much of `buf` as possible: returns how many bytes were read (`vmi_read`
     /// stops at the first unmapped page). Only argument errors are errors.
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let mut buf = [0u8; 3 * 4096];
+    /// let n = vmi.read_partial(AccessContext::pid(Va(0x40_0000), Pid(1)), &mut buf)?;
+    /// let mapped = &buf[..n]; // up to the first unmapped page
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn read_partial(&self, ctx: AccessContext, buf: &mut [u8]) -> Result<usize> {
         if buf.is_empty() {
@@ -78,6 +87,15 @@ impl Vmi {
 
     /// Read virtual memory of process `pid` ([`Pid::KERNEL`] for the kernel)
     /// (`vmi_read_va`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let mut elf = [0u8; 4];
+    /// vmi.read_va(Va(0x40_0000), Pid(1), &mut elf)?;
+    /// assert_eq!(&elf, b"\x7fELF");
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn read_va(&self, va: Va, pid: Pid, buf: &mut [u8]) -> Result<()> {
         self.read(AccessContext::pid(va, pid), buf)
@@ -104,12 +122,27 @@ impl Vmi {
     }
 
     /// Read a `u8` (`vmi_read_8`).
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pa};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init_driver()?;
+    /// let byte = vmi.read_u8(AccessContext::physical(Pa(0x9_fc00)))?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn read_u8(&self, ctx: AccessContext) -> Result<u8> {
         Ok(self.read_array::<1>(ctx)?[0])
     }
 
     /// Read a little-endian `u16` (`vmi_read_16`).
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let e_type = vmi.read_u16(AccessContext::pid(Va(0x40_0010), Pid(1)))?; // ELF header
+    /// assert!(e_type == 2 || e_type == 3); // ET_EXEC or ET_DYN
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn read_u16(&self, ctx: AccessContext) -> Result<u16> {
         self.read_array(ctx).map(u16::from_le_bytes)
@@ -131,6 +164,14 @@ impl Vmi {
     }
 
     /// Read a little-endian `u64` (`vmi_read_64`).
+    ///
+    /// ```no_run
+    /// use libvmi::AccessContext;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let jiffies = vmi.translate_ksym2v("jiffies_64")?;
+    /// let ticks = vmi.read_u64(AccessContext::kernel(jiffies))?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn read_u64(&self, ctx: AccessContext) -> Result<u64> {
         self.read_array(ctx).map(u64::from_le_bytes)
@@ -138,6 +179,14 @@ impl Vmi {
 
     /// Read a guest pointer-sized value (`vmi_read_addr`): 8 bytes in 64-bit paging
     /// modes, 4 otherwise.
+    ///
+    /// ```no_run
+    /// use libvmi::AccessContext;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let init_task = vmi.translate_ksym2v("init_task")?;
+    /// let next = vmi.read_addr(AccessContext::kernel(init_task + vmi.offset("linux_tasks")?))?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn read_addr(&self, ctx: AccessContext) -> Result<u64> {
         if self.address_width() == 4 {
@@ -148,18 +197,40 @@ impl Vmi {
     }
 
     /// Read a guest pointer as a virtual address ([`Vmi::read_addr`]).
+    ///
+    /// ```no_run
+    /// use libvmi::AccessContext;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let tasks = vmi.offset("linux_tasks")?;
+    /// let init_task = vmi.translate_ksym2v("init_task")?;
+    /// let next_task = vmi.read_ptr(AccessContext::kernel(init_task + tasks))? - tasks;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn read_ptr(&self, ctx: AccessContext) -> Result<Va> {
         self.read_addr(ctx).map(Va)
     }
 
     /// Read a `u64` at a kernel symbol (`vmi_read_64_ksym`).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let ticks = vmi.read_u64_ksym("jiffies_64")?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_u64_ksym(&self, symbol: &str) -> Result<u64> {
         let va = self.translate_ksym2v(symbol)?;
         self.read_u64(AccessContext::kernel(va))
     }
 
     /// Read a pointer-sized value at a kernel symbol (`vmi_read_addr_ksym`).
+    ///
+    /// ```no_run
+    /// use libvmi::Va;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let modules_next = Va(vmi.read_addr_ksym("modules")?); // list_head.next
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_addr_ksym(&self, symbol: &str) -> Result<u64> {
         let va = self.translate_ksym2v(symbol)?;
         self.read_addr(AccessContext::kernel(va))
@@ -204,6 +275,15 @@ impl Vmi {
 
     /// Read a NUL-terminated string of at most `max_len` bytes (`vmi_read_str`), decoding
     /// it as UTF-8 (invalid sequences replaced).
+    ///
+    /// ```no_run
+    /// use libvmi::AccessContext;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let init_task = vmi.translate_ksym2v("init_task")?;
+    /// let comm = vmi.read_cstring(AccessContext::kernel(init_task + vmi.offset("linux_name")?), 16)?;
+    /// assert_eq!(comm, "swapper/0");
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_cstring(&self, ctx: AccessContext, max_len: usize) -> Result<String> {
         let mut buf = vec![0u8; max_len.saturating_add(1)];
         let bytes = self.read_cstr_into(ctx, &mut buf)?;
@@ -212,17 +292,38 @@ impl Vmi {
 
     /// Read a C string in the address space of `pid` (`vmi_read_str_va`), at most
     /// `max_len` bytes.
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let arg0 = vmi.read_cstring_va(Va(0x7ffd_1234_5000), Pid(1), 4096)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_cstring_va(&self, va: Va, pid: Pid, max_len: usize) -> Result<String> {
         self.read_cstring(AccessContext::pid(va, pid), max_len)
     }
 
     /// Read a C string at physical address `pa` (`vmi_read_str_pa`), at most `max_len`
     /// bytes.
+    ///
+    /// ```no_run
+    /// use libvmi::Pa;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init_driver()?;
+    /// let text = vmi.read_cstring_pa(Pa(0x9_f000), 256)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_cstring_pa(&self, pa: Pa, max_len: usize) -> Result<String> {
         self.read_cstring(AccessContext::physical(pa), max_len)
     }
 
     /// Read a C string at a kernel symbol (`vmi_read_str_ksym`), at most `max_len` bytes.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let banner = vmi.read_cstring_ksym("linux_banner", 256)?;
+    /// assert!(banner.starts_with("Linux version"));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_cstring_ksym(&self, symbol: &str, max_len: usize) -> Result<String> {
         let va = self.translate_ksym2v(symbol)?;
         self.read_cstring(AccessContext::kernel(va), max_len)
@@ -262,6 +363,13 @@ impl Vmi {
     }
 
     /// Read a `UNICODE_STRING` in the address space of `pid` (`vmi_read_unicode_str_va`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::xen("win10").init()?;
+    /// let image_path = vmi.read_unicode_string_va(Va(0x1_2345_6060), Pid(4242))?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_unicode_string_va(&self, va: Va, pid: Pid) -> Result<String> {
         self.read_unicode_string(AccessContext::pid(va, pid))
     }
@@ -272,6 +380,14 @@ impl Vmi {
     /// In File mode the write goes to the image file itself, in place (upstream's File
     /// driver has no writes; `libvmi-sys` supplies them): write to a copy to keep the
     /// original.
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pid, Va};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let ctx = AccessContext::pid(Va(0x40_1000), Pid(1234));
+    /// vmi.write(ctx, &[0xcc])?; // an INT3
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write(&self, ctx: AccessContext, data: &[u8]) -> Result<()> {
         if data.is_empty() {
             return Ok(());
@@ -300,43 +416,102 @@ impl Vmi {
     }
 
     /// Write physical memory (`vmi_write_pa`).
+    ///
+    /// ```no_run
+    /// use libvmi::Pa;
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.write_pa(Pa(0x9_f000), b"hello")?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_pa(&self, pa: Pa, data: &[u8]) -> Result<()> {
         self.write(AccessContext::physical(pa), data)
     }
 
     /// Write virtual memory of `pid` (`vmi_write_va`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.write_va(Va(0x40_1000), Pid(1234), &[0x90, 0x90])?; // two NOPs
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_va(&self, va: Va, pid: Pid, data: &[u8]) -> Result<()> {
         self.write(AccessContext::pid(va, pid), data)
     }
 
     /// Write kernel memory at a symbol (`vmi_write_ksym`).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.write_ksym("panic_on_oops", &1u32.to_le_bytes())?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_ksym(&self, symbol: &str, data: &[u8]) -> Result<()> {
         let va = self.translate_ksym2v(symbol)?;
         self.write(AccessContext::kernel(va), data)
     }
 
     /// Write a `u8` (`vmi_write_8`).
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pid, Va};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.write_u8(AccessContext::pid(Va(0x40_1000), Pid(1234)), 0xcc)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_u8(&self, ctx: AccessContext, value: u8) -> Result<()> {
         self.write(ctx, &[value])
     }
 
     /// Write a little-endian `u16` (`vmi_write_16`).
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pa};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// vmi.write_u16(AccessContext::physical(Pa(0x9_f000)), 0xbeef)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_u16(&self, ctx: AccessContext, value: u16) -> Result<()> {
         self.write(ctx, &value.to_le_bytes())
     }
 
     /// Write a little-endian `u32` (`vmi_write_32`).
+    ///
+    /// ```no_run
+    /// use libvmi::AccessContext;
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let va = vmi.translate_ksym2v("panic_on_oops")?;
+    /// vmi.write_u32(AccessContext::kernel(va), 1)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_u32(&self, ctx: AccessContext, value: u32) -> Result<()> {
         self.write(ctx, &value.to_le_bytes())
     }
 
     /// Write a little-endian `u64` (`vmi_write_64`).
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pa};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let ctx = AccessContext::physical(Pa(0x9_f000));
+    /// vmi.write_u64(ctx, 0x1122_3344_5566_7788)?;
+    /// assert_eq!(vmi.read_u64(ctx)?, 0x1122_3344_5566_7788);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_u64(&self, ctx: AccessContext, value: u64) -> Result<()> {
         self.write(ctx, &value.to_le_bytes())
     }
 
     /// Write a pointer-sized value (`vmi_write_addr`); a value that does not fit a 32-bit
     /// guest's pointer is an [`Error::InvalidArgument`].
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Va};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let slot = AccessContext::kernel(Va(0xffff_ffff_8260_0950));
+    /// vmi.write_addr(slot, 0xffff_ffff_8260_0950)?; // an empty list_head.next points to itself
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_addr(&self, ctx: AccessContext, value: u64) -> Result<()> {
         if self.address_width() == 4 {
             let v = u32::try_from(value).map_err(|_| Error::InvalidArgument {

@@ -25,6 +25,16 @@ use std::io;
 
 /// The memory of one address space, from [`Vmi::process_memory`] or
 /// [`Vmi::address_space`].
+///
+/// ```no_run
+/// use libvmi::{Pid, Va};
+/// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+/// let mem = vmi.process_memory(Pid(1))?;
+/// let mut elf = [0u8; 4];
+/// mem.read_at(Va(0x40_0000), &mut elf)?;
+/// assert_eq!(&elf, b"\x7fELF");
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct ProcessMemory<'a> {
     vmi: &'a Vmi,
@@ -35,6 +45,14 @@ pub struct ProcessMemory<'a> {
 impl Vmi {
     /// The memory of process `pid`. Its page table is looked up once
     /// (`vmi_pid_to_dtb`), so reads do not search the process list again.
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Translation};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let mem = vmi.process_memory(Pid(1))?;
+    /// assert_eq!(mem.translation(), Translation::Dtb(vmi.pid_to_dtb(Pid(1))?));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn process_memory(&self, pid: Pid) -> Result<ProcessMemory<'_>> {
         let translation = if pid.is_kernel() {
             Translation::Kernel
@@ -45,6 +63,14 @@ impl Vmi {
     }
 
     /// The memory of the address space `translation` selects.
+    ///
+    /// ```no_run
+    /// use libvmi::{Translation, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let kernel = vmi.address_space(Translation::Kernel);
+    /// let banner = kernel.read_cstring_at(vmi.translate_ksym2v("linux_banner")?, 256)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn address_space(&self, translation: Translation) -> ProcessMemory<'_> {
         ProcessMemory {
@@ -57,12 +83,30 @@ impl Vmi {
 
 impl ProcessMemory<'_> {
     /// The address space.
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Translation};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// assert_eq!(vmi.process_memory(Pid::KERNEL)?.translation(), Translation::Kernel);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn translation(&self) -> Translation {
         self.translation
     }
 
     /// The current position.
+    ///
+    /// ```no_run
+    /// use std::io::{Read, Seek, SeekFrom};
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let mut mem = vmi.process_memory(Pid(1))?;
+    /// mem.seek(SeekFrom::Start(0x40_0000))?;
+    /// mem.read_exact(&mut [0u8; 16])?;
+    /// assert_eq!(mem.position(), Va(0x40_0010));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn position(&self) -> Va {
         Va(self.pos)
@@ -73,21 +117,55 @@ impl ProcessMemory<'_> {
     }
 
     /// Read `buf.len()` bytes at `va` (position unchanged).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let mem = vmi.process_memory(Pid(1))?;
+    /// let mut header = [0u8; 64];
+    /// mem.read_at(Va(0x40_0000), &mut header)?;
+    /// assert_eq!(mem.position(), Va(0)); // unchanged
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_at(&self, va: Va, buf: &mut [u8]) -> Result<()> {
         self.vmi.read(self.ctx(va), buf)
     }
 
     /// Write `data` at `va` (position unchanged).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let mem = vmi.process_memory(Pid(1234))?;
+    /// mem.write_at(Va(0x40_1000), &[0xcc])?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn write_at(&self, va: Va, data: &[u8]) -> Result<()> {
         self.vmi.write(self.ctx(va), data)
     }
 
     /// Read a NUL-terminated string at `va`, at most `max_len` bytes.
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let mem = vmi.process_memory(Pid(1))?;
+    /// let interp = mem.read_cstring_at(Va(0x40_0318), 256)?; // e.g. "/lib64/ld-linux-x86-64.so.2"
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn read_cstring_at(&self, va: Va, max_len: usize) -> Result<String> {
         self.vmi.read_cstring(self.ctx(va), max_len)
     }
 
     /// Translate `va` to a physical address.
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let mem = vmi.process_memory(Pid(1))?;
+    /// assert_eq!(mem.translate(Va(0x40_0000))?, vmi.translate_uv2p(Va(0x40_0000), Pid(1))?);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn translate(&self, va: Va) -> Result<crate::Pa> {
         self.vmi.translate(self.ctx(va))
     }

@@ -10,6 +10,14 @@ use core::fmt;
 use libvmi_sys as sys;
 
 /// LibVMI's x86 register set (`x86_registers_t`), as the hypervisor reports it.
+///
+/// ```no_run
+/// use libvmi::X86Registers;
+/// # let vmi = libvmi::Vmi::xen("debian").init()?;
+/// let regs: X86Registers = vmi.get_x86_registers(0)?;
+/// println!("rip {:#x} cr3 {:#x}", regs.rip, regs.cr3);
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 pub type X86Registers = sys::x86_registers_t;
 
 /// A register, by LibVMI's `reg_t` number (`RAX`, `CR3`, `MSR_LSTAR`, ...).
@@ -29,6 +37,18 @@ macro_rules! registers {
         impl Register {
             $(
                 #[doc = concat!("`", stringify!($c), "`.")]
+                #[doc = ""]
+                #[doc = "```"]
+                #[doc = "use libvmi::Register;"]
+                #[doc = concat!(
+                    "assert_eq!(Register::from_name(\"", stringify!($name), "\"), Some(Register::",
+                    stringify!($name), "));"
+                )]
+                #[doc = concat!(
+                    "assert_eq!(Register::", stringify!($name), ".to_string(), \"", stringify!($name),
+                    "\");"
+                )]
+                #[doc = "```"]
                 pub const $name: Register = Register(sys::$c as u64);
             )*
 
@@ -61,18 +81,37 @@ registers! {
 
 impl Register {
     /// A register by LibVMI number.
+    ///
+    /// ```
+    /// use libvmi::Register;
+    /// assert_eq!(Register::from_raw(Register::CR3.raw()), Register::CR3);
+    /// assert_eq!(Register::from_raw(999).name(), None);
+    /// ```
     #[must_use]
     pub const fn from_raw(raw: u64) -> Register {
         Register(raw)
     }
 
     /// LibVMI's number for it.
+    ///
+    /// ```
+    /// use libvmi::Register;
+    /// assert_eq!(Register::RIP.raw(), libvmi::sys::RIP as u64);
+    /// assert_ne!(Register::RIP.raw(), Register::RSP.raw());
+    /// ```
     #[must_use]
     pub const fn raw(self) -> u64 {
         self.0
     }
 
     /// A register by name (case-insensitive: `"cr3"`, `"RIP"`, `"msr_lstar"`).
+    ///
+    /// ```
+    /// use libvmi::Register;
+    /// assert_eq!(Register::from_name("cr3"), Some(Register::CR3));
+    /// assert_eq!(Register::from_name("Msr_Lstar"), Some(Register::MSR_LSTAR));
+    /// assert_eq!(Register::from_name("cr9"), None);
+    /// ```
     #[must_use]
     pub fn from_name(name: &str) -> Option<Register> {
         Register::NAMED
@@ -82,6 +121,12 @@ impl Register {
     }
 
     /// Its name, if it is one of the named constants.
+    ///
+    /// ```
+    /// use libvmi::Register;
+    /// assert_eq!(Register::CR3.name(), Some("CR3"));
+    /// assert_eq!(Register::from_raw(999).name(), None);
+    /// ```
     #[must_use]
     pub fn name(self) -> Option<&'static str> {
         Register::NAMED
@@ -126,6 +171,15 @@ impl Vmi {
     }
 
     /// Write one register of `vcpu` (`vmi_set_vcpureg`). The vCPU should be paused.
+    ///
+    /// ```no_run
+    /// use libvmi::Register;
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let paused = vmi.pause()?;
+    /// let rip = paused.get_vcpureg(Register::RIP, 0)?;
+    /// paused.set_vcpureg(Register::RIP, 0, rip + 1)?; // skip a 1-byte INT3
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn set_vcpureg(&self, reg: Register, vcpu: u32, value: u64) -> Result<()> {
         // SAFETY: live handle.
         let status =
@@ -141,6 +195,13 @@ impl Vmi {
     }
 
     /// Read all x86 registers of `vcpu` (`vmi_get_vcpuregs`).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let regs = vmi.get_x86_registers(0)?;
+    /// println!("vCPU 0 at {:#x}, page table {:#x}", regs.rip, regs.cr3);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn get_x86_registers(&self, vcpu: u32) -> Result<X86Registers> {
         let mut regs: sys::registers_t = crate::ffi::zeroed();
         // SAFETY: live handle, valid out-pointer to a zeroed registers_t.
@@ -157,6 +218,15 @@ impl Vmi {
     }
 
     /// Write all x86 registers of `vcpu` (`vmi_set_vcpuregs`). The vCPU should be paused.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::xen("debian").init()?;
+    /// let _paused = vmi.pause()?;
+    /// let mut regs = vmi.get_x86_registers(0)?;
+    /// regs.rax = 0;
+    /// vmi.set_x86_registers(0, &regs)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn set_x86_registers(&self, vcpu: u32, regs: &X86Registers) -> Result<()> {
         let mut all: sys::registers_t = crate::ffi::zeroed();
         all.__bindgen_anon_1.x86 = *regs;

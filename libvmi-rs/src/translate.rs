@@ -33,6 +33,14 @@ pub struct PageInfo {
 
 impl PageInfo {
     /// The physical address of `va` if it lies in this page.
+    ///
+    /// ```
+    /// use libvmi::{Dtb, Pa, PageInfo, PageMode, Va};
+    /// // A 2 MiB page:
+    /// let page = PageInfo { va: Va(0x20_0000), pa: Pa(0x4000_0000), size: 0x20_0000, dtb: Dtb(0x10_a000), page_mode: PageMode::Ia32e };
+    /// assert_eq!(page.pa_of(Va(0x21_2345)), Some(Pa(0x4001_2345)));
+    /// assert_eq!(page.pa_of(Va(0x40_0000)), None);
+    /// ```
     #[must_use]
     pub fn pa_of(&self, va: Va) -> Option<Pa> {
         let base = self.va.raw() & !(self.size.wrapping_sub(1));
@@ -88,6 +96,14 @@ impl Vmi {
     }
 
     /// Translate a virtual address of process `pid` (`vmi_translate_uv2p`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let pa = vmi.translate_uv2p(Va(0x40_0000), Pid(1))?;
+    /// assert_eq!(pa.page_offset(), 0);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn translate_uv2p(&self, va: Va, pid: Pid) -> Result<Pa> {
         self.require_os("vmi_translate_uv2p")?;
@@ -108,6 +124,14 @@ impl Vmi {
 
     /// Translate any access context to a physical address (physical ones are returned
     /// as they are).
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pa, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let pa = vmi.translate(AccessContext::kernel(Va(0xffff_ffff_8100_0000)))?;
+    /// assert_eq!(vmi.translate(AccessContext::physical(Pa(0x9000)))?, Pa(0x9000));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn translate(&self, ctx: AccessContext) -> Result<Pa> {
         match ctx {
@@ -145,6 +169,14 @@ impl Vmi {
 
     /// The address of `symbol` exported by the user-space module (ELF/PE image) loaded at
     /// `base` in the address space `via` (`vmi_translate_sym2v`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Translation, Va};
+    /// # let vmi = libvmi::Vmi::xen("win10").init()?;
+    /// let ntdll = Va(0x7ffb_1234_0000); // where ntdll.dll is loaded in pid 4242
+    /// let f = vmi.translate_sym2v(ntdll, Translation::Pid(Pid(4242)), "NtCreateFile")?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn translate_sym2v(&self, base: Va, via: Translation, symbol: &str) -> Result<Va> {
         self.require_os("vmi_translate_sym2v")?;
         let raw = RawAccessContext::new(&AccessContext::Virtual(base, via))?;
@@ -165,6 +197,14 @@ impl Vmi {
 
     /// The symbol at relative address `rva` in the module loaded at `base` in the address
     /// space `via` (`vmi_translate_v2sym`).
+    ///
+    /// ```no_run
+    /// use libvmi::{Pid, Translation, Va};
+    /// # let vmi = libvmi::Vmi::xen("win10").init()?;
+    /// let ntdll = Va(0x7ffb_1234_0000);
+    /// let name = vmi.translate_v2sym(ntdll, Translation::Pid(Pid(4242)), 0x9_d5e0)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn translate_v2sym(&self, base: Va, via: Translation, rva: u64) -> Result<String> {
         self.require_os("vmi_translate_v2sym")?;
         let via_raw = match via {
@@ -203,6 +243,14 @@ impl Vmi {
     }
 
     /// The page table of process `pid` (`vmi_pid_to_dtb`); pid 0 is the kernel's.
+    ///
+    /// ```no_run
+    /// use libvmi::Pid;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let dtb = vmi.pid_to_dtb(Pid(1))?;
+    /// println!("pid 1: page table at {dtb}");
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn pid_to_dtb(&self, pid: Pid) -> Result<Dtb> {
         self.require_os("vmi_pid_to_dtb")?;
@@ -221,6 +269,14 @@ impl Vmi {
     /// makes any `dtb` below `0x2000` "match" a kernel thread (no `mm`, page table read as
     /// 0); the answer is therefore checked the other way (`pid_to_dtb`), and a mismatch is
     /// an [`Error::Dtb`].
+    ///
+    /// ```no_run
+    /// use libvmi::Pid;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let dtb = vmi.pid_to_dtb(Pid(1))?;
+    /// assert_eq!(vmi.dtb_to_pid(dtb)?, Pid(1));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn dtb_to_pid(&self, dtb: Dtb) -> Result<Pid> {
         self.require_os("vmi_dtb_to_pid")?;
         let mut pid: sys::vmi_pid_t = 0;
@@ -237,6 +293,15 @@ impl Vmi {
     }
 
     /// Translate `va` through the page table at `dtb` (`vmi_pagetable_lookup`).
+    ///
+    /// ```no_run
+    /// use libvmi::{AccessContext, Pid, Va};
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let dtb = vmi.pid_to_dtb(Pid(1))?;
+    /// let pa = vmi.pagetable_lookup(dtb, Va(0x40_0000))?;
+    /// assert_eq!(pa, vmi.translate(AccessContext::dtb(Va(0x40_0000), dtb))?);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[inline]
     pub fn pagetable_lookup(&self, dtb: Dtb, va: Va) -> Result<Pa> {
         let mut pa: sys::addr_t = 0;
@@ -253,6 +318,15 @@ impl Vmi {
 
     /// Translate `va` through the page table at `dtb`, with the page's size
     /// (`vmi_pagetable_lookup_extended`).
+    ///
+    /// ```no_run
+    /// use libvmi::Va;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let dtb = vmi.pid_to_dtb(libvmi::Pid::KERNEL)?;
+    /// let page = vmi.pagetable_lookup_extended(dtb, Va(0xffff_ffff_8100_0000))?;
+    /// println!("{} -> {} in a {}-byte page", page.va, page.pa, page.size);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn pagetable_lookup_extended(&self, dtb: Dtb, va: Va) -> Result<PageInfo> {
         let mut info: sys::page_info_t = ffi::zeroed();
         // SAFETY: live handle, valid out-pointer to a zeroed page_info_t.

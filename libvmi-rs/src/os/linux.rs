@@ -33,14 +33,40 @@ use crate::Translation;
 use std::collections::HashSet;
 
 /// At most this many tasks are walked.
+///
+/// ```
+/// use libvmi::os::linux::MAX_TASKS;
+/// assert!(MAX_TASKS >= 32_768); // Linux's default pid_max fits
+/// ```
 pub const MAX_TASKS: usize = 1 << 16;
 /// At most this many threads per process are walked.
+///
+/// ```
+/// use libvmi::os::linux::{MAX_TASKS, MAX_THREADS};
+/// assert!(MAX_THREADS <= MAX_TASKS); // threads are tasks too
+/// ```
 pub const MAX_THREADS: usize = 1 << 16;
 /// At most this many kernel modules are walked.
+///
+/// ```
+/// use libvmi::os::linux::MAX_MODULES;
+/// assert_eq!(MAX_MODULES, 4096);
+/// ```
 pub const MAX_MODULES: usize = 1 << 12;
 /// `TASK_COMM_LEN`: a task's name is at most 15 bytes and a NUL.
+///
+/// ```
+/// use libvmi::os::linux::TASK_COMM_LEN;
+/// assert!("swapper/0".len() < TASK_COMM_LEN);
+/// assert_eq!(TASK_COMM_LEN - 1, 15); // room for the NUL
+/// ```
 pub const TASK_COMM_LEN: usize = 16;
 /// `MODULE_NAME_LEN` on 64-bit kernels (64 minus a pointer).
+///
+/// ```
+/// use libvmi::os::linux::MODULE_NAME_LEN;
+/// assert_eq!(MODULE_NAME_LEN + core::mem::size_of::<u64>(), 64);
+/// ```
 pub const MODULE_NAME_LEN: usize = 56;
 
 /// The structure offsets the walks use.
@@ -72,6 +98,14 @@ pub struct LinuxOffsets {
 }
 
 /// A process (thread-group leader).
+///
+/// ```no_run
+/// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+/// let init = vmi.linux()?.process(libvmi::Pid(1))?;
+/// assert_eq!(init.name, "systemd");
+/// assert!(init.dtb.is_some()); // a user process has a page table
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Process {
     /// Its pid (`task_struct.pid` of the leader = the tgid).
@@ -85,6 +119,17 @@ pub struct Process {
 }
 
 /// A thread of a process.
+///
+/// ```no_run
+/// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+/// let linux = vmi.linux()?.with_thread_group_offset(0x9d8);
+/// let init = linux.process(libvmi::Pid(1))?;
+/// for thread in linux.threads(&init)? {
+///     let t = thread?;
+///     println!("{} {} at {}", t.tid, t.name, t.task);
+/// }
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Thread {
     /// Its thread id (`task_struct.pid`).
@@ -96,6 +141,15 @@ pub struct Thread {
 }
 
 /// A loaded kernel module.
+///
+/// ```no_run
+/// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+/// for module in vmi.linux()?.modules() {
+///     let m = module?;
+///     println!("{} at {}", m.name, m.address);
+/// }
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Module {
     /// `struct module.name`.
@@ -105,6 +159,14 @@ pub struct Module {
 }
 
 /// The Linux view of an instance, from [`Vmi::linux`].
+///
+/// ```no_run
+/// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+/// let linux = vmi.linux()?;
+/// println!("{}", linux.banner()?);
+/// println!("{} processes", linux.processes().count());
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Linux<'a> {
     vmi: &'a Vmi,
@@ -115,6 +177,13 @@ pub struct Linux<'a> {
 impl Vmi {
     /// The Linux view: process, thread and module walks. Fails unless the OS is
     /// initialised as Linux with the task offsets configured.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let swapper = vmi.linux()?.process(libvmi::Pid::KERNEL)?;
+    /// assert_eq!(swapper.name, "swapper/0");
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn linux(&self) -> Result<Linux<'_>> {
         if self.os_type() != OsType::Linux {
             return Err(Error::Unsupported {
@@ -149,12 +218,28 @@ impl Vmi {
 
 impl<'a> Linux<'a> {
     /// The offsets in use.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let linux = vmi.linux()?;
+    /// assert_eq!(linux.offsets().tasks, vmi.offset("linux_tasks")?);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn offsets(&self) -> &LinuxOffsets {
         &self.offsets
     }
 
     /// Use these offsets instead of the configured ones.
+    ///
+    /// ```no_run
+    /// use libvmi::os::linux::LinuxOffsets;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let offsets = LinuxOffsets { thread_group: Some(0x9d8), ..*vmi.linux()?.offsets() };
+    /// let linux = vmi.linux()?.with_offsets(offsets);
+    /// assert_eq!(linux.offsets().thread_group, Some(0x9d8));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn with_offsets(mut self, offsets: LinuxOffsets) -> Linux<'a> {
         self.offsets = offsets;
@@ -162,6 +247,13 @@ impl<'a> Linux<'a> {
     }
 
     /// Use `offset` as `task_struct.thread_group` (enables [`Linux::threads`]).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let linux = vmi.linux()?.with_thread_group_offset(0x9d8);
+    /// assert_eq!(linux.offsets().thread_group, Some(0x9d8));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn with_thread_group_offset(mut self, offset: u64) -> Linux<'a> {
         self.offsets.thread_group = Some(offset);
@@ -169,6 +261,13 @@ impl<'a> Linux<'a> {
     }
 
     /// Use these module offsets (`struct module.list` and `.name`).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let linux = vmi.linux()?.with_module_offsets(0x8, 0x18);
+    /// let names: Vec<String> = linux.modules().map(|m| m.map(|m| m.name)).collect::<Result<_, _>>()?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     #[must_use]
     pub fn with_module_offsets(mut self, list: u64, name: u64) -> Linux<'a> {
         self.offsets.module_list = list;
@@ -177,6 +276,13 @@ impl<'a> Linux<'a> {
     }
 
     /// The kernel's banner (`linux_banner`, as in `/proc/version`).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let banner = vmi.linux()?.banner()?;
+    /// assert!(banner.starts_with("Linux version"));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn banner(&self) -> Result<String> {
         self.vmi.os_version()
     }
@@ -210,6 +316,15 @@ impl<'a> Linux<'a> {
     }
 
     /// Read the process whose `task_struct` is at `task`.
+    ///
+    /// ```no_run
+    /// use libvmi::Pid;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let init_task = vmi.translate_ksym2v("init_task")?;
+    /// let swapper = vmi.linux()?.process_at(init_task)?;
+    /// assert_eq!(swapper.pid, Pid::KERNEL);
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn process_at(&self, task: Va) -> Result<Process> {
         let pid = self.task_pid(task)?;
         let name = self.comm(task)?;
@@ -230,6 +345,15 @@ impl<'a> Linux<'a> {
 
     /// Every process, starting with the idle task (pid 0, `swapper/0`), in task-list
     /// order, as upstream's `process-list` prints them.
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// for process in vmi.linux()?.processes() {
+    ///     let p = process?;
+    ///     println!("[{:5}] {}", p.pid, p.name);
+    /// }
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn processes(&self) -> Processes<'a> {
         let start = self
             .vmi
@@ -246,6 +370,14 @@ impl<'a> Linux<'a> {
     }
 
     /// The process with pid `pid`.
+    ///
+    /// ```no_run
+    /// use libvmi::Pid;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let init = vmi.linux()?.process(Pid(1))?;
+    /// assert_eq!(init.pid, Pid(1));
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn process(&self, pid: Pid) -> Result<Process> {
         for p in self.processes() {
             let p = p?;
@@ -258,6 +390,15 @@ impl<'a> Linux<'a> {
 
     /// The threads of `process`, the leader first. Needs the `task_struct.thread_group`
     /// offset (see the [module documentation](self)).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let linux = vmi.linux()?.with_thread_group_offset(0x9d8);
+    /// let init = linux.process(libvmi::Pid(1))?;
+    /// let first = linux.threads(&init)?.next().transpose()?;
+    /// assert_eq!(first.map(|t| t.tid), Some(init.pid)); // the leader comes first
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn threads(&self, process: &Process) -> Result<Threads<'a>> {
         let Some(tg) = self.offsets.thread_group else {
             return Err(Error::Offset {
@@ -276,6 +417,14 @@ impl<'a> Linux<'a> {
     }
 
     /// Every loaded kernel module, in list order (most recently loaded first).
+    ///
+    /// ```no_run
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// for module in vmi.linux()?.modules() {
+    ///     println!("{}", module?.name);
+    /// }
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn modules(&self) -> Modules<'a> {
         let head = self.vmi.translate_ksym2v("modules");
         Modules {
@@ -290,6 +439,16 @@ impl<'a> Linux<'a> {
 
     /// The memory of `process` (through its page table), as [`std::io::Read`] +
     /// [`std::io::Seek`]. Kernel threads have none.
+    ///
+    /// ```no_run
+    /// use libvmi::Va;
+    /// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+    /// let linux = vmi.linux()?;
+    /// let init = linux.process(libvmi::Pid(1))?;
+    /// let mut elf = [0u8; 4];
+    /// linux.process_memory(&init)?.read_at(Va(0x40_0000), &mut elf)?;
+    /// # Ok::<(), libvmi::Error>(())
+    /// ```
     pub fn process_memory(&self, process: &Process) -> Result<ProcessMemory<'a>> {
         match process.dtb {
             Some(dtb) => Ok(self.vmi.address_space(Translation::Dtb(dtb))),
@@ -354,6 +513,16 @@ enum WalkState {
 }
 
 /// Iterator over processes, from [`Linux::processes`].
+///
+/// ```no_run
+/// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+/// let names: Vec<String> = vmi
+///     .linux()?
+///     .processes()
+///     .map(|p| p.map(|p| p.name))
+///     .collect::<Result<_, _>>()?;
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 pub struct Processes<'a> {
     linux: Linux<'a>,
     state: WalkState,
@@ -399,6 +568,14 @@ impl Iterator for Processes<'_> {
 impl std::iter::FusedIterator for Processes<'_> {}
 
 /// Iterator over a process's threads, from [`Linux::threads`].
+///
+/// ```no_run
+/// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+/// let linux = vmi.linux()?.with_thread_group_offset(0x9d8);
+/// let init = linux.process(libvmi::Pid(1))?;
+/// println!("pid 1 has {} threads", linux.threads(&init)?.count());
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 pub struct Threads<'a> {
     linux: Linux<'a>,
     state: WalkState,
@@ -458,6 +635,12 @@ enum ModuleState {
 }
 
 /// Iterator over kernel modules, from [`Linux::modules`].
+///
+/// ```no_run
+/// # let vmi = libvmi::Vmi::file("/images/mem.raw").init()?;
+/// let loaded = vmi.linux()?.modules().filter_map(Result::ok).any(|m| m.name == "ext4");
+/// # Ok::<(), libvmi::Error>(())
+/// ```
 pub struct Modules<'a> {
     linux: Linux<'a>,
     state: ModuleState,
