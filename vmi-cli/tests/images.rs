@@ -14,42 +14,10 @@ use std::time::{Duration, Instant};
 /// Every run must end within this (failures included).
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-fn image_set() -> PathBuf {
-    if let Some(dir) = std::env::var_os("TINYVMI_IMAGES") {
-        let dir = PathBuf::from(dir);
-        assert!(
-            dir.join("image-set.json").is_file(),
-            "TINYVMI_IMAGES={} is not a complete guest image set; run ci/guest-images/build",
-            dir.display()
-        );
-        return dir;
-    }
-    let cache = std::env::var_os("TINYVMI_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|x| PathBuf::from(x).join("tinyvmi")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tinyvmi")))
-        .expect("neither TINYVMI_CACHE_DIR, XDG_CACHE_HOME nor HOME is set");
-    let images = cache.join("images");
-    std::fs::read_dir(&images)
-        .ok()
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("image-set.json").is_file())
-        .max_by_key(|p| {
-            std::fs::metadata(p.join("image-set.json"))
-                .and_then(|m| m.modified())
-                .ok()
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no guest image set under {}: run `ci/guest-images/build`, or set \
-                 TINYVMI_IMAGES",
-                images.display()
-            )
-        })
-}
+// The image set is found exactly as the safe API's tests find it.
+#[path = "../../libvmi-rs/tests/common/mod.rs"]
+mod common;
+use common::image_set;
 
 struct Variant {
     name: &'static str,
