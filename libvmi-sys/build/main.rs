@@ -187,10 +187,11 @@ fn main() {
     }
     if features.file {
         // The File driver's own compile unit gets upstream's USE_MMAP (mapped lazily:
-        // csrc/file_driver_lazy_map.h) and two renames into csrc/file_driver.c: pages
-        // straight from the mapping (no page cache, no second copy) and writes (upstream's
-        // file_write always fails; the driver table, filled in another compile unit, gets
-        // ours).
+        // csrc/file_driver_lazy_map.h) and renames into csrc/file_driver.c: pages
+        // straight from the mapping (no page cache, no second copy), writes (upstream's
+        // file_write always fails) and init/destroy wrappers (no double free when the
+        // image cannot be opened); the driver table, filled in another compile unit,
+        // gets ours.
         let file_c = lib.join("driver/file/file.c");
         files.retain(|f| *f != file_c);
         files.push(manifest.join("csrc/file_driver.c"));
@@ -202,6 +203,8 @@ fn main() {
             .flag(manifest.join("csrc/file_driver_lazy_map.h"))
             .define("file_write", Some("libvmi_sys_upstream_file_write"))
             .define("memory_cache_insert", Some("libvmi_sys_file_map_page"))
+            .define("file_init_vmi", Some("libvmi_sys_upstream_file_init_vmi"))
+            .define("file_destroy", Some("libvmi_sys_upstream_file_destroy"))
             .compile_intermediates();
         cc.objects(objects);
     }

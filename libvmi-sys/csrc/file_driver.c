@@ -13,6 +13,14 @@
  *
  * Writes: upstream's file_write() always returns VMI_FAILURE. The driver table (filled in
  * driver_interface.c, another compile unit) points at the file_write below instead.
+ *
+ * Init and destroy (-Dfile_init_vmi=libvmi_sys_upstream_file_init_vmi
+ * -Dfile_destroy=libvmi_sys_upstream_file_destroy): when the image cannot be opened,
+ * upstream's file_init_vmi() frees the driver instance through file_destroy() but leaves
+ * vmi->driver.driver_data pointing at it, and vmi_destroy() then calls the driver's
+ * destroy again: a double free (a segfault for every missing image). Inside file.c both
+ * names reach upstream's functions; the driver table gets the wrappers below, which clear
+ * the pointer once the instance is gone and destroy it only once.
  */
 #include "private.h"
 #include "driver/file/file_private.h"
@@ -25,6 +33,27 @@
 #include <unistd.h>
 
 void *libvmi_sys_file_map_page(vmi_instance_t vmi, addr_t paddr);
+status_t libvmi_sys_upstream_file_init_vmi(vmi_instance_t vmi, uint32_t init_flags,
+                                           vmi_init_data_t *init_data);
+void libvmi_sys_upstream_file_destroy(vmi_instance_t vmi);
+status_t file_init_vmi(vmi_instance_t vmi, uint32_t init_flags, vmi_init_data_t *init_data);
+void file_destroy(vmi_instance_t vmi);
+
+status_t file_init_vmi(vmi_instance_t vmi, uint32_t init_flags, vmi_init_data_t *init_data)
+{
+    status_t status = libvmi_sys_upstream_file_init_vmi(vmi, init_flags, init_data);
+    if (status != VMI_SUCCESS)
+        vmi->driver.driver_data = NULL; /* every failure path has freed the instance */
+    return status;
+}
+
+void file_destroy(vmi_instance_t vmi)
+{
+    if (!vmi->driver.driver_data)
+        return;
+    libvmi_sys_upstream_file_destroy(vmi);
+    vmi->driver.driver_data = NULL;
+}
 
 void *libvmi_sys_file_map_page(vmi_instance_t vmi, addr_t paddr)
 {
