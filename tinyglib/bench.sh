@@ -9,7 +9,11 @@ target="${CARGO_TARGET_DIR:-$(cd .. && pwd)/target}"
 export CARGO_TARGET_DIR="$target"
 log="$target/tinyglib-bench.log"
 mkdir -p "$target"
-cargo bench -p tinyglib --bench vs_glib -- "$@" | tee "$log"
+# Heap bytes per entry first, with glibc's thread cache off (mallinfo2 counts cached
+# free chunks as in use), then the timings.
+GLIBC_TUNABLES=glibc.malloc.tcache_count=0 TINYGLIB_BENCH_MEMORY=1 \
+    cargo bench -p tinyglib --bench vs_glib | tee "$log"
+cargo bench -p tinyglib --bench vs_glib -- "$@" | tee -a "$log"
 python3 - "$target/criterion" "$log" README.md <<'PY'
 import json, os, re, sys
 crit, log, readme = sys.argv[1:4]
@@ -44,7 +48,7 @@ for g, n, gt, tt, r in rows:
     out.append(f"| {g} | {n} | {gt:.1f} | {tt:.1f} | **{r:.2f}x** |")
 mem = [l.split() for l in open(log) if l.startswith("MEM ")]
 if mem:
-    out += ["", "Heap bytes per entry (glibc `mallinfo2`, table structure only, keys owned by the benchmark):", "",
+    out += ["", "Heap bytes per entry (glibc `mallinfo2` with the thread cache off, table structure only, keys owned by the benchmark; `hash_int64_ptr_values`: int64 keys and pointer values, the shape of LibVMI's v2p cache):", "",
             "| container | n | GLib | tinyglib |", "|---|---:|---:|---:|"]
     for m in mem:
         vals = dict(kv.split("=") for kv in m[3:])

@@ -301,6 +301,26 @@ fn memory_report() {
             println!("{line}");
         }
     }
+    // LibVMI's v2p cache shape: int64 keys and pointer values (both need 64 bits).
+    for &n in &sizes() {
+        let keys = Keys::new("int64", n);
+        let mut line = format!("MEM hash_int64_ptr_values {n}");
+        for a in &apis() {
+            let (h, e) = keys.funcs(a);
+            let before = heap_in_use();
+            // SAFETY: keys outlive the table; the values are never dereferenced.
+            unsafe {
+                let t = (a.new)(Some(h), Some(e));
+                for i in 0..n {
+                    (a.insert)(t, keys.ptr(i), (0x5555_0000_0000usize + 64 * i) as Ptr);
+                }
+                let bytes = heap_in_use() - before;
+                (a.destroy)(t);
+                line += &format!(" {}={:.1}", a.name, bytes as f64 / n as f64);
+            }
+        }
+        println!("{line}");
+    }
     let n = 100_000;
     let mut line = format!("MEM tree {n}");
     for a in &apis() {
@@ -584,8 +604,74 @@ fn bench_tree(c: &mut Criterion) {
     }
 }
 
+/// Scratch: interleaved min-of-rounds lookups (TINYGLIB_QUICK=1).
+fn quick() {
+    let spec = std::env::var("TINYGLIB_QUICK").unwrap();
+    let parts: Vec<&str> = spec.split(':').collect();
+    for kind in ["direct", "int64", "string"] {
+        if parts.len() == 3 && parts[0] != kind {
+            continue;
+        }
+        for &n in &sizes() {
+            if parts.len() == 3 && parts[1] != n.to_string() {
+                continue;
+            }
+            let keys = Keys::new(kind, n);
+            let order = shuffled(n);
+            let apis = apis();
+            let tables: Vec<Ptr> = apis.iter().map(|a| build(a, &keys, n)).collect();
+            let mut best = [f64::MAX; 2];
+            let rounds = if parts.len() == 3 {
+                parts[2].parse().unwrap()
+            } else if n >= 1_000_000 {
+                7
+            } else {
+                25
+            };
+            let reps = (2_000_000 / n).max(1);
+            for _ in 0..rounds {
+                for (k, a) in apis.iter().enumerate() {
+                    let start = Instant::now();
+                    let mut sum = 0usize;
+                    for _ in 0..reps {
+                        for &i in &order {
+                            // SAFETY: keys outlive the tables.
+                            sum = sum.wrapping_add(
+                                unsafe { (a.lookup)(tables[k], keys.ptr(i)) } as usize
+                            );
+                        }
+                    }
+                    black_box(sum);
+                    let ns = start.elapsed().as_nanos() as f64 / (reps * n) as f64;
+                    best[k] = best[k].min(ns);
+                }
+            }
+            println!(
+                "{kind:7} {n:8} glib {:6.1} tiny {:6.1} ratio {:.2}",
+                best[0],
+                best[1],
+                best[0] / best[1]
+            );
+            for (k, a) in apis.iter().enumerate() {
+                // SAFETY: built above.
+                unsafe { (a.destroy)(tables[k]) };
+            }
+        }
+    }
+}
+
 fn main() {
-    memory_report();
+    if std::env::var_os("TINYGLIB_QUICK").is_some() {
+        quick();
+        return;
+    }
+    if std::env::var_os("TINYGLIB_BENCH_MEMORY").is_some() {
+        // Run by bench.sh with glibc's tcache off: mallinfo2 counts the chunks a thread
+        // cache holds as in use, which charged a table for the small blocks it had freed
+        // while growing (up to ~1 KiB, i.e. 1 byte per entry at 10^3 entries).
+        memory_report();
+        return;
+    }
     let mut c = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(200))

@@ -58,6 +58,60 @@ unsafe fn compare(t: *mut GTree, key: gconstpointer, stored: gpointer) -> gint {
     }
 }
 
+/// What [`bisect`] found: the key at an index, the number of stored keys smaller than it,
+/// or that the tree changed under the comparator.
+enum Bisect {
+    Found(usize),
+    Before(usize),
+    Changed,
+}
+
+/// Binary search of `key` in the sorted keys `get(start..end)`, knowing every key before
+/// `start` is smaller. The window halves by a conditional move, not a branch, so the only
+/// branches are the loop count (fixed by the length) and "equal" (rare until the end):
+/// nothing for the CPU to mispredict. At most `log2(len) + 2` comparator calls.
+///
+/// # Safety
+/// `t` is live; `get(i)` reads stored key `i` of the current tree by value.
+#[inline(always)]
+unsafe fn bisect(
+    t: *mut GTree,
+    key: gconstpointer,
+    version: usize,
+    (start, end): (usize, usize),
+    get: impl Fn(usize) -> gpointer,
+) -> Bisect {
+    // Invariant: keys before `base` are smaller than `key`, keys from `base + len` on are
+    // greater.
+    let (mut base, mut len) = (start, end - start);
+    // SAFETY: `t` is live; `get` reads by index after the version check.
+    unsafe {
+        while len > 1 {
+            let half = len / 2;
+            let c = compare(t, key, get(base + half));
+            if (*t).version != version {
+                return Bisect::Changed;
+            }
+            if c == 0 {
+                return Bisect::Found(base + half);
+            }
+            base = if c > 0 { base + half } else { base };
+            len -= half;
+        }
+        if len == 1 {
+            let c = compare(t, key, get(base));
+            if (*t).version != version {
+                return Bisect::Changed;
+            }
+            if c == 0 {
+                return Bisect::Found(base);
+            }
+            base += usize::from(c > 0);
+        }
+    }
+    Bisect::Before(base)
+}
+
 unsafe fn search(t: *mut GTree, key: gconstpointer) -> Pos {
     'restart: loop {
         // SAFETY: `t` is live; every read is by value and by index, re-done after each
@@ -72,53 +126,33 @@ unsafe fn search(t: *mut GTree, key: gconstpointer) -> Pos {
                     found: false,
                 };
             }
-            // First leaf whose first key is greater than `key`.
-            let (mut lo, mut hi) = (0, nleaves);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                let c = compare(t, key, (&(*t).firsts)[mid]);
-                if (*t).version != version {
-                    continue 'restart;
-                }
-                if c == 0 {
-                    return Pos {
-                        leaf: mid,
-                        idx: 0,
-                        found: true,
-                    };
-                }
-                if c < 0 {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            let leaf = lo.saturating_sub(1);
-            // Inside the leaf; its first key is already known to be smaller if lo > 0.
-            let (mut a, mut b) = (usize::from(lo > 0), (&(*t).leaves)[leaf].len());
-            while a < b {
-                let mid = (a + b) / 2;
-                let c = compare(t, key, (&(*t).leaves)[leaf][mid].0);
-                if (*t).version != version {
-                    continue 'restart;
-                }
-                if c == 0 {
+            // The leaves whose first key is smaller than `key`.
+            let lo = match bisect(t, key, version, (0, nleaves), |i| (&(*t).firsts)[i]) {
+                Bisect::Changed => continue 'restart,
+                Bisect::Found(leaf) => {
                     return Pos {
                         leaf,
-                        idx: mid,
+                        idx: 0,
                         found: true,
-                    };
+                    }
                 }
-                if c < 0 {
-                    b = mid;
-                } else {
-                    a = mid + 1;
-                }
-            }
-            return Pos {
-                leaf,
-                idx: a,
-                found: false,
+                Bisect::Before(lo) => lo,
+            };
+            let leaf = lo.saturating_sub(1);
+            // Inside the leaf; its first key is already known to be smaller if lo > 0.
+            let span = (usize::from(lo > 0), (&(*t).leaves)[leaf].len());
+            return match bisect(t, key, version, span, |i| (&(*t).leaves)[leaf][i].0) {
+                Bisect::Changed => continue 'restart,
+                Bisect::Found(idx) => Pos {
+                    leaf,
+                    idx,
+                    found: true,
+                },
+                Bisect::Before(idx) => Pos {
+                    leaf,
+                    idx,
+                    found: false,
+                },
             };
         }
     }
