@@ -5,66 +5,18 @@
 //!
 //! `TINYGLIB_BENCH_MAX` caps the hash-table sizes (default 1_000_000).
 
-// `fp!` reinterprets tinyglib functions (typed `*mut GHashTable`, ...) as the C signature
-// of the `Api` field they initialise; the field declares the target type.
-#![allow(clippy::missing_transmute_annotations)]
+// The real GLib's functions and the table pairing them with tinyglib's (shared with the
+// differential tests and the fuzz target).
+#[path = "../tests/support/real_glib.rs"]
+mod real_glib;
 
-use core::ffi::{c_int, c_uint, c_void};
+use core::ffi::c_int;
 use std::ffi::CString;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use tinyglib::*;
-
-type Ptr = *mut c_void;
-type CPtr = *const c_void;
-type HashFn = unsafe extern "C" fn(CPtr) -> c_uint;
-type EqFn = unsafe extern "C" fn(CPtr, CPtr) -> c_int;
-type CmpData = unsafe extern "C" fn(CPtr, CPtr, Ptr) -> c_int;
-
-#[link(name = "glib-2.0")]
-extern "C" {
-    fn g_direct_hash(v: CPtr) -> c_uint;
-    fn g_direct_equal(a: CPtr, b: CPtr) -> c_int;
-    fn g_str_hash(v: CPtr) -> c_uint;
-    fn g_str_equal(a: CPtr, b: CPtr) -> c_int;
-    fn g_int64_hash(v: CPtr) -> c_uint;
-    fn g_int64_equal(a: CPtr, b: CPtr) -> c_int;
-    fn g_hash_table_new(h: Option<HashFn>, e: Option<EqFn>) -> Ptr;
-    fn g_hash_table_insert(t: Ptr, k: Ptr, v: Ptr) -> c_int;
-    fn g_hash_table_lookup(t: Ptr, k: CPtr) -> Ptr;
-    fn g_hash_table_remove(t: Ptr, k: CPtr) -> c_int;
-    fn g_hash_table_size(t: Ptr) -> c_uint;
-    fn g_hash_table_destroy(t: Ptr);
-    fn g_slist_prepend(l: *mut GSList, d: Ptr) -> *mut GSList;
-    fn g_slist_append(l: *mut GSList, d: Ptr) -> *mut GSList;
-    fn g_slist_find_custom(
-        l: *mut GSList,
-        d: CPtr,
-        f: Option<unsafe extern "C" fn(CPtr, CPtr) -> c_int>,
-    ) -> *mut GSList;
-    fn g_slist_length(l: *mut GSList) -> c_uint;
-    fn g_slist_free(l: *mut GSList);
-    fn g_queue_new() -> *mut GQueue;
-    fn g_queue_free(q: *mut GQueue);
-    fn g_queue_get_length(q: *mut GQueue) -> c_uint;
-    fn g_queue_push_head(q: *mut GQueue, d: Ptr);
-    fn g_queue_pop_tail(q: *mut GQueue) -> Ptr;
-    fn g_queue_find(q: *mut GQueue, d: CPtr) -> *mut GList;
-    fn g_queue_unlink(q: *mut GQueue, l: *mut GList);
-    fn g_queue_push_head_link(q: *mut GQueue, l: *mut GList);
-    fn g_tree_new_full(
-        c: Option<CmpData>,
-        d: Ptr,
-        kd: Option<unsafe extern "C" fn(Ptr)>,
-        vd: Option<unsafe extern "C" fn(Ptr)>,
-    ) -> Ptr;
-    fn g_tree_insert(t: Ptr, k: Ptr, v: Ptr);
-    fn g_tree_lookup(t: Ptr, k: CPtr) -> Ptr;
-    fn g_tree_remove(t: Ptr, k: CPtr) -> c_int;
-    fn g_tree_destroy(t: Ptr);
-}
+use real_glib::{apis, Api, CPtr, EqFn, HashFn, Ptr};
 
 #[repr(C)]
 #[derive(Default)]
@@ -87,127 +39,6 @@ fn heap_in_use() -> usize {
     // SAFETY: glibc call without preconditions.
     let m = unsafe { mallinfo2() };
     m.uordblks + m.hblkhd
-}
-
-struct Api {
-    name: &'static str,
-    direct_hash: HashFn,
-    direct_equal: EqFn,
-    str_hash: HashFn,
-    str_equal: EqFn,
-    int64_hash: HashFn,
-    int64_equal: EqFn,
-    new: unsafe extern "C" fn(Option<HashFn>, Option<EqFn>) -> Ptr,
-    insert: unsafe extern "C" fn(Ptr, Ptr, Ptr) -> c_int,
-    lookup: unsafe extern "C" fn(Ptr, CPtr) -> Ptr,
-    remove: unsafe extern "C" fn(Ptr, CPtr) -> c_int,
-    size: unsafe extern "C" fn(Ptr) -> c_uint,
-    destroy: unsafe extern "C" fn(Ptr),
-    sl_prepend: unsafe extern "C" fn(*mut GSList, Ptr) -> *mut GSList,
-    sl_append: unsafe extern "C" fn(*mut GSList, Ptr) -> *mut GSList,
-    sl_find_custom: unsafe extern "C" fn(
-        *mut GSList,
-        CPtr,
-        Option<unsafe extern "C" fn(CPtr, CPtr) -> c_int>,
-    ) -> *mut GSList,
-    sl_length: unsafe extern "C" fn(*mut GSList) -> c_uint,
-    sl_free: unsafe extern "C" fn(*mut GSList),
-    q_new: unsafe extern "C" fn() -> *mut GQueue,
-    q_free: unsafe extern "C" fn(*mut GQueue),
-    q_len: unsafe extern "C" fn(*mut GQueue) -> c_uint,
-    q_push_head: unsafe extern "C" fn(*mut GQueue, Ptr),
-    q_pop_tail: unsafe extern "C" fn(*mut GQueue) -> Ptr,
-    q_find: unsafe extern "C" fn(*mut GQueue, CPtr) -> *mut GList,
-    q_unlink: unsafe extern "C" fn(*mut GQueue, *mut GList),
-    q_push_head_link: unsafe extern "C" fn(*mut GQueue, *mut GList),
-    t_new_full: unsafe extern "C" fn(
-        Option<CmpData>,
-        Ptr,
-        Option<unsafe extern "C" fn(Ptr)>,
-        Option<unsafe extern "C" fn(Ptr)>,
-    ) -> Ptr,
-    t_insert: unsafe extern "C" fn(Ptr, Ptr, Ptr),
-    t_lookup: unsafe extern "C" fn(Ptr, CPtr) -> Ptr,
-    t_remove: unsafe extern "C" fn(Ptr, CPtr) -> c_int,
-    t_destroy: unsafe extern "C" fn(Ptr),
-}
-
-macro_rules! fp {
-    ($f:expr) => {
-        // SAFETY: same C ABI; only opaque pointer types differ.
-        unsafe { core::mem::transmute::<*const (), _>($f as *const ()) }
-    };
-}
-
-fn apis() -> [Api; 2] {
-    [
-        Api {
-            name: "glib",
-            direct_hash: g_direct_hash,
-            direct_equal: g_direct_equal,
-            str_hash: g_str_hash,
-            str_equal: g_str_equal,
-            int64_hash: g_int64_hash,
-            int64_equal: g_int64_equal,
-            new: g_hash_table_new,
-            insert: g_hash_table_insert,
-            lookup: g_hash_table_lookup,
-            remove: g_hash_table_remove,
-            size: g_hash_table_size,
-            destroy: g_hash_table_destroy,
-            sl_prepend: g_slist_prepend,
-            sl_append: g_slist_append,
-            sl_find_custom: g_slist_find_custom,
-            sl_length: g_slist_length,
-            sl_free: g_slist_free,
-            q_new: g_queue_new,
-            q_free: g_queue_free,
-            q_len: g_queue_get_length,
-            q_push_head: g_queue_push_head,
-            q_pop_tail: g_queue_pop_tail,
-            q_find: g_queue_find,
-            q_unlink: g_queue_unlink,
-            q_push_head_link: g_queue_push_head_link,
-            t_new_full: g_tree_new_full,
-            t_insert: g_tree_insert,
-            t_lookup: g_tree_lookup,
-            t_remove: g_tree_remove,
-            t_destroy: g_tree_destroy,
-        },
-        Api {
-            name: "tinyglib",
-            direct_hash: tinyglib_g_direct_hash,
-            direct_equal: tinyglib_g_direct_equal,
-            str_hash: tinyglib_g_str_hash,
-            str_equal: tinyglib_g_str_equal,
-            int64_hash: tinyglib_g_int64_hash,
-            int64_equal: tinyglib_g_int64_equal,
-            new: fp!(tinyglib_g_hash_table_new),
-            insert: fp!(tinyglib_g_hash_table_insert),
-            lookup: fp!(tinyglib_g_hash_table_lookup),
-            remove: fp!(tinyglib_g_hash_table_remove),
-            size: fp!(tinyglib_g_hash_table_size),
-            destroy: fp!(tinyglib_g_hash_table_destroy),
-            sl_prepend: tinyglib_g_slist_prepend,
-            sl_append: tinyglib_g_slist_append,
-            sl_find_custom: tinyglib_g_slist_find_custom,
-            sl_length: tinyglib_g_slist_length,
-            sl_free: tinyglib_g_slist_free,
-            q_new: tinyglib_g_queue_new,
-            q_free: tinyglib_g_queue_free,
-            q_len: tinyglib_g_queue_get_length,
-            q_push_head: tinyglib_g_queue_push_head,
-            q_pop_tail: tinyglib_g_queue_pop_tail,
-            q_find: tinyglib_g_queue_find,
-            q_unlink: tinyglib_g_queue_unlink,
-            q_push_head_link: tinyglib_g_queue_push_head_link,
-            t_new_full: fp!(tinyglib_g_tree_new_full),
-            t_insert: fp!(tinyglib_g_tree_insert),
-            t_lookup: fp!(tinyglib_g_tree_lookup),
-            t_remove: fp!(tinyglib_g_tree_remove),
-            t_destroy: fp!(tinyglib_g_tree_destroy),
-        },
-    ]
 }
 
 /// Keys of one kind, owned by the benchmark (tables get no destroy notifiers).

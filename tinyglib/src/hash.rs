@@ -71,6 +71,9 @@ pub struct GHashTable {
     slots: Blk,
     size: usize,
     shift: u32,
+    /// Home slots by [`home`]'s mixing step rather than its prime modulus (set when a
+    /// rebuild found the modulus clustering this table's keys).
+    mixed: bool,
     nnodes: usize,
     /// Live entries plus tombstones.
     noccupied: usize,
@@ -171,6 +174,8 @@ impl Word for Big {
 trait Mode {
     type K: Word;
     type V: Word;
+    /// The table's `wide` bits for this layout.
+    const WIDE: u8 = (<Self::K as Word>::N == 8) as u8 | ((<Self::V as Word>::N == 8) as u8) << 1;
 }
 
 /// Where slot `i`'s hash word, key and value are, as byte offsets into the block, for
@@ -401,7 +406,7 @@ impl Keys for Int64K {
     #[inline(always)]
     unsafe fn hash(_t: *const GHashTable, key: gconstpointer) -> u32 {
         // SAFETY: keys of an int64 table point to gint64s.
-        fold_add(unsafe { (key as *const i64).read_unaligned() } as u64)
+        fold_xor(unsafe { (key as *const i64).read_unaligned() } as u64)
     }
     #[inline(always)]
     unsafe fn eq(_t: *const GHashTable, stored: usize, key: gconstpointer) -> bool {
@@ -447,11 +452,21 @@ impl Keys for CustomK {
 
 const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// Folds a 64-bit key into 32 bits, keeping its high half (GLib's `g_direct_hash` and
-/// `g_int64_hash` drop it). Additive, so an arithmetic progression of keys (page
-/// addresses, indices) stays one before [`home`] mixes it. The stock hash values are never observable through a table
-/// (only its iteration order, which GLib leaves undefined), so tables keyed by the stock
-/// functions may hash differently inside.
+/// Folds a 64-bit pointer-sized key into 32 bits, keeping its high half (GLib's
+/// `g_direct_hash` drops it). Additive, so an arithmetic progression of keys (page
+/// addresses, pointers into an array: LibVMI's direct-keyed tables) stays one, which
+/// [`home`]'s prime modulus spreads over distinct slots. The stock hash values are never
+/// observable through a table (only its iteration order, which GLib leaves undefined), so
+/// tables keyed by the stock functions may hash differently inside.
+/// Folds a 64-bit integer key (int64 tables) into 32 bits by xor: integers whose halves
+/// both vary (ids, packed pairs) do not line up into lattices, which an additive fold
+/// turned `(i << 32) | f(i)` keys into (61 % of them in their home slot against ~79 %
+/// for random keys at 10^6). LibVMI keys no table by int64.
+#[inline(always)]
+fn fold_xor(x: u64) -> u32 {
+    (x as u32) ^ (x >> 32) as u32
+}
+
 #[inline(always)]
 fn fold_add(x: u64) -> u32 {
     (x as u32).wrapping_add((x >> 32) as u32)
@@ -511,22 +526,70 @@ fn slot_hash(h: u32) -> u32 {
     h.max(2)
 }
 
-/// The preferred slot of a (remapped) hash in a table of `1 << shift` slots: a multiply,
-/// an xor-shift and a multiply, then the top bits. A single multiplicative (Fibonacci)
-/// step is not enough: structured keys cluster under it whatever the constant (page
-/// addresses `base + 4096 * i` reached only 39 % distinct home slots at 10^6 keys under
-/// the golden ratio, `i * 0x9E3779B1`-style keys 25 % under another constant, against
-/// 80 % for random keys); with the xor-shift between two multiplies every key family
-/// we tried lands like random keys.
+/// The largest prime below `1 << shift`, for shifts 3 to 32 (beyond 32 the 32-bit hash
+/// cannot address more slots: the prime below 2^32). Entries 0 to 2 are unused.
+const PRIME_BELOW: [u32; 33] = [
+    3, 3, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071,
+    262139, 524287, 1048573, 2097143, 4194301, 8388593, 16777213, 33554393, 67108859, 134217689,
+    268435399, 536870909, 1073741789, 2147483647, 4294967291,
+];
+
+/// `(p, ceil(2^64 / p))` per shift, for [`home`]'s division-free remainder.
+const HOME_MOD: [(u64, u64); 33] = {
+    let mut t = [(0u64, 0u64); 33];
+    let mut i = 0;
+    while i < 33 {
+        let p = PRIME_BELOW[i] as u64;
+        t[i] = (p, u64::MAX / p + 1);
+        i += 1;
+    }
+    t
+};
+
+/// The preferred slot of a (remapped) hash in a table of `1 << shift` slots.
+///
+/// By default the hash modulo the largest prime below the size, computed without a
+/// division (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019): a
+/// prime modulus puts every arithmetic progression of keys (page addresses, pointers into
+/// arrays, indices: any stride not a multiple of the prime) on distinct home slots, so
+/// LibVMI's page-keyed tables find every entry in its home slot, where a single Fibonacci
+/// multiply reached 15 % for page addresses at 10^6 keys. Keys that form lattices modulo
+/// the prime (multiples of a large constant wrapping around 2^32: 25 % at home) are
+/// caught when the table is rebuilt (see [`clustered`]); such a table switches to
+/// `mixed`: a multiply, an xor-shift and a multiply, which lands any key family like
+/// random keys.
 #[inline(always)]
-fn home(h: u32, shift: u32) -> usize {
-    let x = (h as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-    ((x ^ (x >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - shift)) as usize
+fn home(h: u32, shift: u32, mixed: bool) -> usize {
+    if mixed {
+        let x = (h as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        ((x ^ (x >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - shift)) as usize
+    } else {
+        let (p, m) = HOME_MOD[shift.min(32) as usize];
+        let low = m.wrapping_mul(h as u64);
+        ((low as u128 * p as u128) >> 64) as usize
+    }
+}
+
+/// Whether a rebuilt table of `n` entries in `size` slots, `at_home` of them in their
+/// home slot, is clustered: more than 12 points below the share of distinct home slots
+/// random keys would get, (1 - e^-a) / a at load a (computed in permille, by its series;
+/// random keys under linear probing land about 8 points below it). Small tables are
+/// never judged.
+fn clustered(at_home: usize, n: usize, size: usize) -> bool {
+    if n < 64 {
+        return false;
+    }
+    let a = n * 1000 / size;
+    let expect = 1000 - a / 2 + a * a / 6000 - a * a * a / 24_000_000;
+    at_home * 1000 < n * expect.saturating_sub(120)
 }
 
 enum Probe {
     Found(usize),
     Vacant(usize),
+    /// A user function widened the table: the caller's layout `Mo` no longer matches and
+    /// it must start over through the table's current `ops`.
+    Stale,
 }
 
 /// Finds `key` (hash `h`, remapped), or the slot where it would be inserted (the first
@@ -537,11 +600,11 @@ enum Probe {
 unsafe fn probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer, h: u32) -> Probe {
     'restart: loop {
         // SAFETY: `t` is live; fields are read by value, no reference is kept.
-        let (b, size, shift, version) =
-            unsafe { ((*t).slots, (*t).size, (*t).shift, (*t).version) };
+        let (b, size, shift, mixed, version) =
+            unsafe { ((*t).slots, (*t).size, (*t).shift, (*t).mixed, (*t).version) };
         let g = if size < GROUP { size } else { GROUP };
         let gm = g - 1;
-        let start = home(h, shift);
+        let start = home(h, shift, mixed);
         let off = start & gm;
         let mut base = start & !gm;
         let mut step = 0;
@@ -555,8 +618,15 @@ unsafe fn probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer, h: u3
                     // SAFETY: slot i is occupied; `stored` is a key of this table.
                     let equal = unsafe { K::eq(t, key_at::<Mo>(b, i), key) };
                     // SAFETY: `t` is still live (the callback may not destroy the table).
-                    if K::CALLS_OUT && unsafe { (*t).version } != version {
-                        continue 'restart;
+                    if K::CALLS_OUT {
+                        // SAFETY: as above.
+                        let (w, v) = unsafe { ((*t).wide, (*t).version) };
+                        if w != Mo::WIDE {
+                            return Probe::Stale;
+                        }
+                        if v != version {
+                            continue 'restart;
+                        }
                     }
                     if equal {
                         return Probe::Found(i);
@@ -580,10 +650,10 @@ unsafe fn probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer, h: u3
 
 /// Finds an empty slot for hash `h` in a block without tombstones (resize).
 #[inline(always)]
-unsafe fn empty_slot<Mo: Mode>(b: Blk, size: usize, shift: u32, h: u32) -> usize {
+unsafe fn empty_slot<Mo: Mode>(b: Blk, size: usize, shift: u32, mixed: bool, h: u32) -> usize {
     let g = if size < GROUP { size } else { GROUP };
     let gm = g - 1;
-    let start = home(h, shift);
+    let start = home(h, shift, mixed);
     let off = start & gm;
     let mut base = start & !gm;
     let mut step = 0;
@@ -622,28 +692,58 @@ unsafe fn resize(t: *mut GHashTable, shift: u32) {
     }
 }
 
-/// [`resize`] for a table whose width is `Mo`.
+/// [`resize`] for a table whose width is `Mo`. If the prime modulus clusters the keys
+/// (see [`clustered`]), the table switches to mixed home slots and is rebuilt once more.
 unsafe fn resize_as<Mo: Mode>(t: *mut GHashTable, shift: u32) {
     // SAFETY: `t` is live and exclusively ours for the duration (no callouts).
     unsafe {
-        let (old, old_size, wide) = ((*t).slots, (*t).size, (*t).wide);
+        let (old, old_size, wide, n) = ((*t).slots, (*t).size, (*t).wide, (*t).nnodes);
         let size = 1usize << shift;
-        let slots = alloc_block(size, wide);
-        for i in 0..old_size {
-            let h = hash_at::<Mo>(old, i);
-            if h > TOMBSTONE {
-                let j = empty_slot::<Mo>(slots, size, shift, h);
-                set_hash::<Mo>(slots, j, h);
-                set_key::<Mo>(slots, j, key_at::<Mo>(old, i));
-                set_val::<Mo>(slots, j, val_at::<Mo>(old, i));
-            }
+        let mut mixed = (*t).mixed;
+        let mut slots = alloc_block(size, wide);
+        let at_home = rebuild::<Mo>((old, old_size), slots, size, shift, mixed);
+        if !mixed && clustered(at_home, n, size) {
+            free_block(slots, size, wide);
+            mixed = true;
+            slots = alloc_block(size, wide);
+            rebuild::<Mo>((old, old_size), slots, size, shift, mixed);
         }
         free_block(old, old_size, wide);
         (*t).slots = slots;
         (*t).size = size;
         (*t).shift = shift;
-        (*t).noccupied = (*t).nnodes;
+        (*t).mixed = mixed;
+        (*t).noccupied = n;
     }
+}
+
+/// Re-inserts the live entries of block `old` (of `old_size` slots) into the empty block
+/// `slots`; returns how many landed in their home slot.
+///
+/// # Safety
+/// Both blocks have width `Mo`; `slots` has `size == 1 << shift` slots, all empty.
+unsafe fn rebuild<Mo: Mode>(
+    (old, old_size): (Blk, usize),
+    slots: Blk,
+    size: usize,
+    shift: u32,
+    mixed: bool,
+) -> usize {
+    let mut at_home = 0;
+    for i in 0..old_size {
+        // SAFETY: i < old_size; j < size.
+        unsafe {
+            let h = hash_at::<Mo>(old, i);
+            if h > TOMBSTONE {
+                let j = empty_slot::<Mo>(slots, size, shift, mixed, h);
+                at_home += usize::from(j == home(h, shift, mixed));
+                set_hash::<Mo>(slots, j, h);
+                set_key::<Mo>(slots, j, key_at::<Mo>(old, i));
+                set_val::<Mo>(slots, j, val_at::<Mo>(old, i));
+            }
+        }
+    }
+    at_home
 }
 
 #[inline]
@@ -692,17 +792,24 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
     // SAFETY: `t` is live; `key` is valid for its hash function.
     let h = slot_hash(unsafe { K::hash(t, key) });
     if K::CALLS_OUT {
-        // SAFETY: `t` is live; the probe re-reads the table after each callout.
-        return match unsafe { probe::<K, Mo>(t, key, h) } {
-            // SAFETY: slot i is occupied; the block pointer is re-read after the probe.
-            Probe::Found(i) => unsafe { val_at::<Mo>((*t).slots, i) as gpointer },
-            Probe::Vacant(_) => core::ptr::null_mut(),
+        // SAFETY: `t` is live; the probe re-reads the table after each callout, and a
+        // table widened by a callout is looked up again through its current `ops`.
+        return unsafe {
+            if (*t).wide != Mo::WIDE {
+                return ((*t).ops.lookup)(t, key);
+            }
+            match probe::<K, Mo>(t, key, h) {
+                // Slot i is occupied; the block pointer is re-read after the probe.
+                Probe::Found(i) => val_at::<Mo>((*t).slots, i) as gpointer,
+                Probe::Vacant(_) => core::ptr::null_mut(),
+                Probe::Stale => ((*t).ops.lookup)(t, key),
+            }
         };
     }
     // SAFETY: `t` is live and no user code runs here; `start` < size.
     unsafe {
         let (b, shift) = ((*t).slots, (*t).shift);
-        let start = home(h, shift);
+        let start = home(h, shift, (*t).mixed);
         // Fast path: most lookups end at the home slot or the next one (a hit, or an
         // empty slot); both hash words are compared without a branch, so a hit in either
         // takes the same, predictable, way. The rest of the path is walked out of line,
@@ -733,7 +840,7 @@ unsafe fn lookup_walk<K: Keys, Mo: Mode>(
     // SAFETY: `t` is live and no user code runs in this loop; i < size throughout.
     unsafe {
         let (b, size, shift) = ((*t).slots, (*t).size, (*t).shift);
-        let start = home(h, shift);
+        let start = home(h, shift, (*t).mixed);
         let g = if size < GROUP { size } else { GROUP };
         let gm = g - 1;
         let off = start & gm;
@@ -767,18 +874,26 @@ unsafe fn insert_entry<K: Keys, Mo: Mode>(
     value: gpointer,
     replace: bool,
 ) -> gboolean {
-    // SAFETY: `t` is live; `key` is valid for its hash function.
+    // SAFETY: `t` is live; `key` is valid for its hash function; a table widened by the
+    // hash function is served by its current `ops`.
     unsafe {
         let h = slot_hash(K::hash(t, key));
+        if K::CALLS_OUT && (*t).wide != Mo::WIDE {
+            return ((*t).ops.insert)(t, key, value, replace);
+        }
         insert_impl::<K, Mo>(t, key, value, h, replace)
     }
 }
 
 /// Remove, specialised like [`lookup_impl`].
 unsafe fn remove_entry<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer) -> gboolean {
-    // SAFETY: `t` is live; `key` is valid for its hash function.
+    // SAFETY: `t` is live; `key` is valid for its hash function; a table widened by the
+    // hash function is served by its current `ops`.
     unsafe {
         let h = slot_hash(K::hash(t, key));
+        if K::CALLS_OUT && (*t).wide != Mo::WIDE {
+            return ((*t).ops.remove)(t, key);
+        }
         remove_impl::<K, Mo>(t, key, h)
     }
 }
@@ -860,6 +975,7 @@ unsafe fn insert_impl<K: Keys, Mo: Mode>(
                 maybe_resize(t);
                 TRUE
             }
+            Probe::Stale => ((*t).ops.insert)(t, key, value, keep_new_key),
         }
     }
 }
@@ -891,6 +1007,7 @@ unsafe fn remove_impl<K: Keys, Mo: Mode>(
                 TRUE
             }
             Probe::Vacant(_) => FALSE,
+            Probe::Stale => ((*t).ops.remove)(t, key),
         }
     }
 }
@@ -969,6 +1086,7 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
         slots,
         size: 1 << MIN_SHIFT,
         shift: MIN_SHIFT,
+        mixed: false,
         nnodes: 0,
         noccupied: 0,
         wide: 0,
@@ -1120,6 +1238,7 @@ unsafe fn detach_all(t: *mut GHashTable) -> (Blk, usize, u8) {
         (*t).slots = alloc_block(1 << MIN_SHIFT, 0);
         (*t).size = 1 << MIN_SHIFT;
         (*t).shift = MIN_SHIFT;
+        (*t).mixed = false;
         (*t).wide = 0;
         (*t).ops = ops_for((*t).kind, 0);
         (*t).nnodes = 0;
@@ -1720,49 +1839,196 @@ mod tests {
         }
     }
 
-    /// Regression (found by fuzz/os_walkers under LeakSanitizer): 64-bit keys and values
-    /// were packed at offset 4 of 16- and 20-byte records, so about half of them sat at
-    /// addresses that are not 8-byte aligned. Leak checkers (LSan, valgrind) look for
-    /// pointers only in aligned words: they reported the strings held by LibVMI's live
-    /// config table as leaked. Every 64-bit key and value must be found by such a scan.
-    /// Structured key families land like random keys: the share of entries sitting in
-    /// their home slot stays near the random expectation (about 79 % at 10^6 keys in
-    /// 2^21 slots). A single Fibonacci multiply put page addresses there only 39 % of
-    /// the time, and `i * 0x9E3779B1` int64-style keys 25 % under another constant.
-    #[test]
-    fn structured_keys_spread_like_random_keys() {
-        let n: usize = if cfg!(miri) { 200 } else { 1_000_000 };
-        let mix = |i: usize| (i as u32).wrapping_mul(0x9E37_79B1) as usize;
-        let families: [(&str, &dyn Fn(usize) -> usize); 4] = [
-            ("page addresses", &|i| {
-                0xffff_8880_0000_0000usize.wrapping_add(4096 * i)
-            }),
-            ("16-byte pointers", &|i| 0x5555_0000_a000 + 16 * i),
-            ("Fibonacci products", &|i| mix(i)),
-            ("int64-style", &|i| (i << 32) | mix(i)),
-        ];
-        for (name, key) in families {
-            // SAFETY: integer keys, no notifiers; slots are read within the block while
-            // the table is alive.
+    std::thread_local! {
+        static WIDEN_FROM: core::cell::Cell<*mut GHashTable> = const { core::cell::Cell::new(core::ptr::null_mut()) };
+    }
+    unsafe extern "C" fn one_hash(_k: gconstpointer) -> guint {
+        7
+    }
+    /// Equality that, once armed, replaces key 1's value by a 64-bit one in the table
+    /// under lookup: the table is widened (its block reallocated) inside the probe.
+    unsafe extern "C" fn widening_equal(a: gconstpointer, b: gconstpointer) -> gboolean {
+        let t = WIDEN_FROM.with(|c| c.replace(core::ptr::null_mut()));
+        if !t.is_null() {
+            // SAFETY: the test's live table.
             unsafe {
-                let t = tinyglib_g_hash_table_new(None, None);
+                tinyglib_g_hash_table_replace(t, 1 as gpointer, 0x7777_0000_0001usize as gpointer)
+            };
+        }
+        (a == b) as gboolean
+    }
+    unsafe extern "C" fn widening_hash(k: gconstpointer) -> guint {
+        let t = WIDEN_FROM.with(|c| c.replace(core::ptr::null_mut()));
+        if !t.is_null() {
+            // SAFETY: the test's live table.
+            unsafe {
+                tinyglib_g_hash_table_replace(t, 1 as gpointer, 0x7777_0000_0001usize as gpointer)
+            };
+        }
+        k as usize as guint
+    }
+
+    /// A user function that widens the table (a replace with a 64-bit value reallocates
+    /// the block without adding an entry) in the middle of a lookup, insert or remove:
+    /// the operation starts over in the new layout instead of reading the freed block
+    /// (Miri checks the "freed" part).
+    #[test]
+    fn a_callout_that_widens_the_table_does_not_leave_it_stale() {
+        for op in 0..3 {
+            for hash in [
+                one_hash as unsafe extern "C" fn(gconstpointer) -> guint,
+                widening_hash,
+            ] {
+                // SAFETY: integer keys and values, no notifiers; the callbacks touch only the
+                // live table.
+                unsafe {
+                    let t = tinyglib_g_hash_table_new(Some(hash), Some(widening_equal));
+                    for k in 1..=5usize {
+                        tinyglib_g_hash_table_insert(t, k as gpointer, (k * 10) as gpointer);
+                    }
+                    assert_eq!((*t).wide, 0);
+                    WIDEN_FROM.with(|c| c.set(t));
+                    match op {
+                        0 => assert_eq!(
+                            tinyglib_g_hash_table_lookup(t, 5 as gconstpointer) as usize,
+                            50
+                        ),
+                        1 => assert_eq!(
+                            tinyglib_g_hash_table_insert(t, 6 as gpointer, 60 as gpointer),
+                            TRUE
+                        ),
+                        _ => assert_eq!(tinyglib_g_hash_table_remove(t, 5 as gconstpointer), TRUE),
+                    }
+                    WIDEN_FROM.with(|c| c.set(core::ptr::null_mut()));
+                    assert_eq!((*t).wide, 2, "op {op}: the callout widened the values");
+                    assert_eq!(
+                        tinyglib_g_hash_table_lookup(t, 1 as gconstpointer) as usize,
+                        0x7777_0000_0001
+                    );
+                    let want = [5, 6, 4][op];
+                    assert_eq!(tinyglib_g_hash_table_size(t) as usize, want, "op {op}");
+                    tinyglib_g_hash_table_destroy(t);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn home_is_the_hash_modulo_the_prime_below_the_size() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for shift in MIN_SHIFT..=40 {
+            let p = PRIME_BELOW[shift.min(32) as usize] as usize;
+            assert!(p < 1usize << shift);
+            for h in [0, 1, 2, p as u32, p as u32 - 1, u32::MAX, u32::MAX - 1] {
+                assert_eq!(
+                    home(h, shift, false),
+                    h as usize % p,
+                    "shift {shift}, hash {h}"
+                );
+            }
+            for _ in 0..if cfg!(miri) { 10 } else { 10_000 } {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let h = x as u32;
+                assert_eq!(
+                    home(h, shift, false),
+                    h as usize % p,
+                    "shift {shift}, hash {h}"
+                );
+            }
+        }
+    }
+
+    /// Arithmetic progressions of keys (page addresses, pointers into arrays of any
+    /// element size) get distinct home slots from the prime modulus, so every entry sits
+    /// in its home slot; other structured keys land like random keys (about 79 % in
+    /// their home slot at 10^6 keys in 2^21 slots, 70 % at 10^4 in 2^14). A single
+    /// Fibonacci multiply put page addresses there only 15 % of the time at 10^6 keys,
+    /// 48-byte pointers 36 % at 16 384; the prime modulus alone put Fibonacci products
+    /// there 25 % of the time at 10^4 (the table switches to mixed home slots).
+    #[test]
+    fn structured_keys_find_their_home_slot() {
+        let sizes: &[usize] = if cfg!(miri) {
+            &[200]
+        } else {
+            &[10_000, 1_000_000]
+        };
+        for &n in sizes {
+            structured_keys_at(n);
+        }
+    }
+
+    fn structured_keys_at(n: usize) {
+        let mix = |i: usize| (i as u32).wrapping_mul(0x9E37_79B1) as usize;
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut random = move |_: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng as usize
+        };
+        let int64s: std::vec::Vec<i64> = (0..n).map(|i| ((i << 32) | mix(i)) as i64).collect();
+        // (family, key of entry i, int64 table?, least share in the home slot)
+        type Family<'a> = (&'a str, &'a mut dyn FnMut(usize) -> usize, bool, f64);
+        let families: [Family; 6] = [
+            (
+                "page addresses",
+                &mut |i| 0xffff_8880_0000_0000usize.wrapping_add(4096 * i),
+                false,
+                0.99,
+            ),
+            (
+                "16-byte pointers",
+                &mut |i| 0x5555_0000_a000 + 16 * i,
+                false,
+                0.99,
+            ),
+            (
+                "48-byte pointers",
+                &mut |i| 0x5555_0000_a000 + 48 * i,
+                false,
+                0.99,
+            ),
+            ("Fibonacci products", &mut |i| mix(i), false, 0.6),
+            ("random", &mut random, false, 0.6),
+            (
+                "(i << 32) | i * 0x9E3779B1 (int64)",
+                &mut |i| &int64s[i] as *const i64 as usize,
+                true,
+                0.6,
+            ),
+        ];
+        for (name, key, int64, least) in families {
+            // SAFETY: integer keys (or pointers to live gint64s), no notifiers; slots are
+            // read within the block while the table is alive.
+            unsafe {
+                let t = if int64 {
+                    tinyglib_g_hash_table_new(
+                        Some(tinyglib_g_int64_hash),
+                        Some(tinyglib_g_int64_equal),
+                    )
+                } else {
+                    tinyglib_g_hash_table_new(None, None)
+                };
                 for i in 0..n {
                     tinyglib_g_hash_table_insert(t, key(i) as gpointer, 1 as gpointer);
                 }
                 assert_eq!(tinyglib_g_hash_table_size(t) as usize, n, "{name}");
-                let (b, wide, shift) = ((*t).slots, (*t).wide, (*t).shift);
+                let (b, wide, shift, mixed) = ((*t).slots, (*t).wide, (*t).shift, (*t).mixed);
                 let at_home = (0..(*t).size)
                     .filter(|&i| {
                         let h = rt_hash(b, wide, i);
-                        h > TOMBSTONE && home(h, shift) == i
+                        h > TOMBSTONE && home(h, shift, mixed) == i
                     })
                     .count();
                 let share = at_home as f64 / n as f64;
                 if !cfg!(miri) {
                     assert!(
-                        share > 0.7,
-                        "{name}: only {:.0} % in their home slot",
-                        share * 100.0
+                        share >= least,
+                        "{name}, {n} keys: only {:.1} % in their home slot (at least {:.0} % expected)",
+                        share * 100.0,
+                        least * 100.0
                     );
                 }
                 tinyglib_g_hash_table_destroy(t);
@@ -1770,6 +2036,11 @@ mod tests {
         }
     }
 
+    /// Regression (found by fuzz/os_walkers under LeakSanitizer): 64-bit keys and values
+    /// were packed at offset 4 of 16- and 20-byte records, so about half of them sat at
+    /// addresses that are not 8-byte aligned. Leak checkers (LSan, valgrind) look for
+    /// pointers only in aligned words: they reported the strings held by LibVMI's live
+    /// config table as leaked. Every 64-bit key and value must be found by such a scan.
     #[test]
     fn wide_keys_and_values_are_aligned_for_leak_checkers() {
         let big = |i: usize| (0x5555_0000_0000usize + i * 0x40) as gpointer;
