@@ -798,6 +798,21 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
             if (*t).wide != Mo::WIDE {
                 return ((*t).ops.lookup)(t, key);
             }
+            // Fast path: the home slot is empty, or holds the key (one equality call;
+            // taken only if the callout left the table as it was).
+            let (b, shift, mixed, version) = ((*t).slots, (*t).shift, (*t).mixed, (*t).version);
+            let start = home(h, shift, mixed);
+            let sh = hash_at::<Mo>(b, start);
+            if sh == EMPTY {
+                return core::ptr::null_mut();
+            }
+            if sh == h
+                && K::eq(t, key_at::<Mo>(b, start), key)
+                && (*t).wide == Mo::WIDE
+                && (*t).version == version
+            {
+                return val_at::<Mo>((*t).slots, start) as gpointer;
+            }
             match probe::<K, Mo>(t, key, h) {
                 // Slot i is occupied; the block pointer is re-read after the probe.
                 Probe::Found(i) => val_at::<Mo>((*t).slots, i) as gpointer,
