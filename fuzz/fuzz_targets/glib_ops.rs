@@ -18,244 +18,18 @@
 //!
 //! Seeds in `corpus/glib_ops/seed-*` (made by `corpus/make_seeds.py`).
 #![no_main]
-#![allow(clippy::missing_transmute_annotations)]
 
-use core::ffi::{c_char, c_int, c_uint, c_void, CStr};
+// The real GLib's functions and the table pairing them with tinyglib's (shared with
+// tinyglib's differential tests and benchmark).
+#[path = "../../tinyglib/tests/support/real_glib.rs"]
+mod real_glib;
+
+use core::ffi::{c_char, c_int, CStr};
 use libfuzzer_sys::fuzz_target;
+use real_glib::{tiny, Api, CPtr, Notify, Ptr, GLIB};
 use std::cell::RefCell;
 use std::ffi::CString;
 use tinyglib::*;
-
-type Ptr = *mut c_void;
-type CPtr = *const c_void;
-type HashFn = unsafe extern "C" fn(CPtr) -> c_uint;
-type EqFn = unsafe extern "C" fn(CPtr, CPtr) -> c_int;
-type Notify = unsafe extern "C" fn(Ptr);
-type CmpData = unsafe extern "C" fn(CPtr, CPtr, Ptr) -> c_int;
-type Cmp = unsafe extern "C" fn(CPtr, CPtr) -> c_int;
-type HFunc = unsafe extern "C" fn(Ptr, Ptr, Ptr);
-type HRFunc = unsafe extern "C" fn(Ptr, Ptr, Ptr) -> c_int;
-
-#[link(name = "glib-2.0")]
-extern "C" {
-    fn g_free(p: Ptr);
-    fn g_direct_hash(v: CPtr) -> c_uint;
-    fn g_direct_equal(a: CPtr, b: CPtr) -> c_int;
-    fn g_str_hash(v: CPtr) -> c_uint;
-    fn g_str_equal(a: CPtr, b: CPtr) -> c_int;
-    fn g_hash_table_new_full(
-        h: Option<HashFn>,
-        e: Option<EqFn>,
-        kd: Option<Notify>,
-        vd: Option<Notify>,
-    ) -> Ptr;
-    fn g_hash_table_insert(t: Ptr, k: Ptr, v: Ptr) -> c_int;
-    fn g_hash_table_replace(t: Ptr, k: Ptr, v: Ptr) -> c_int;
-    fn g_hash_table_lookup(t: Ptr, k: CPtr) -> Ptr;
-    fn g_hash_table_remove(t: Ptr, k: CPtr) -> c_int;
-    fn g_hash_table_remove_all(t: Ptr);
-    fn g_hash_table_size(t: Ptr) -> c_uint;
-    fn g_hash_table_foreach(t: Ptr, f: Option<HFunc>, ud: Ptr);
-    fn g_hash_table_foreach_remove(t: Ptr, f: Option<HRFunc>, ud: Ptr) -> c_uint;
-    fn g_hash_table_iter_init(it: *mut GHashTableIter, t: Ptr);
-    fn g_hash_table_iter_next(it: *mut GHashTableIter, k: *mut Ptr, v: *mut Ptr) -> c_int;
-    fn g_hash_table_destroy(t: Ptr);
-    fn g_slist_prepend(l: *mut GSList, d: Ptr) -> *mut GSList;
-    fn g_slist_append(l: *mut GSList, d: Ptr) -> *mut GSList;
-    fn g_slist_concat(a: *mut GSList, b: *mut GSList) -> *mut GSList;
-    fn g_slist_find_custom(l: *mut GSList, d: CPtr, f: Option<Cmp>) -> *mut GSList;
-    fn g_slist_length(l: *mut GSList) -> c_uint;
-    fn g_slist_free(l: *mut GSList);
-    fn g_queue_new() -> *mut GQueue;
-    fn g_queue_free(q: *mut GQueue);
-    fn g_queue_get_length(q: *mut GQueue) -> c_uint;
-    fn g_queue_push_head(q: *mut GQueue, d: Ptr);
-    fn g_queue_pop_tail(q: *mut GQueue) -> Ptr;
-    fn g_queue_find(q: *mut GQueue, d: CPtr) -> *mut GList;
-    fn g_queue_unlink(q: *mut GQueue, l: *mut GList);
-    fn g_queue_push_head_link(q: *mut GQueue, l: *mut GList);
-    fn g_tree_new_full(c: Option<CmpData>, d: Ptr, kd: Option<Notify>, vd: Option<Notify>) -> Ptr;
-    fn g_tree_insert(t: Ptr, k: Ptr, v: Ptr);
-    fn g_tree_lookup(t: Ptr, k: CPtr) -> Ptr;
-    fn g_tree_remove(t: Ptr, k: CPtr) -> c_int;
-    fn g_tree_foreach(t: Ptr, f: Option<HRFunc>, ud: Ptr);
-    fn g_tree_destroy(t: Ptr);
-    fn g_strdup(s: *const c_char) -> *mut c_char;
-    fn g_strndup(s: *const c_char, n: usize) -> *mut c_char;
-    fn g_strlcpy(d: *mut c_char, s: *const c_char, n: usize) -> usize;
-    fn g_strlcat(d: *mut c_char, s: *const c_char, n: usize) -> usize;
-    fn g_strcmp0(a: *const c_char, b: *const c_char) -> c_int;
-    fn g_ascii_strdown(s: *const c_char, len: isize) -> *mut c_char;
-    fn g_strdup_printf(fmt: *const c_char, ...) -> *mut c_char;
-    fn g_strconcat(s: *const c_char, ...) -> *mut c_char;
-    fn g_stpcpy(d: *mut c_char, s: *const c_char) -> *mut c_char;
-}
-
-/// One implementation's entry points, with GLib's C signatures.
-struct Api {
-    free: Notify,
-    direct_hash: HashFn,
-    direct_equal: EqFn,
-    str_hash: HashFn,
-    str_equal: EqFn,
-    h_new:
-        unsafe extern "C" fn(Option<HashFn>, Option<EqFn>, Option<Notify>, Option<Notify>) -> Ptr,
-    h_insert: unsafe extern "C" fn(Ptr, Ptr, Ptr) -> c_int,
-    h_replace: unsafe extern "C" fn(Ptr, Ptr, Ptr) -> c_int,
-    h_lookup: unsafe extern "C" fn(Ptr, CPtr) -> Ptr,
-    h_remove: unsafe extern "C" fn(Ptr, CPtr) -> c_int,
-    h_remove_all: unsafe extern "C" fn(Ptr),
-    h_size: unsafe extern "C" fn(Ptr) -> c_uint,
-    h_foreach: unsafe extern "C" fn(Ptr, Option<HFunc>, Ptr),
-    h_foreach_remove: unsafe extern "C" fn(Ptr, Option<HRFunc>, Ptr) -> c_uint,
-    h_iter_init: unsafe extern "C" fn(*mut GHashTableIter, Ptr),
-    h_iter_next: unsafe extern "C" fn(*mut GHashTableIter, *mut Ptr, *mut Ptr) -> c_int,
-    h_destroy: unsafe extern "C" fn(Ptr),
-    sl_prepend: unsafe extern "C" fn(*mut GSList, Ptr) -> *mut GSList,
-    sl_append: unsafe extern "C" fn(*mut GSList, Ptr) -> *mut GSList,
-    sl_concat: unsafe extern "C" fn(*mut GSList, *mut GSList) -> *mut GSList,
-    sl_find_custom: unsafe extern "C" fn(*mut GSList, CPtr, Option<Cmp>) -> *mut GSList,
-    sl_length: unsafe extern "C" fn(*mut GSList) -> c_uint,
-    sl_free: unsafe extern "C" fn(*mut GSList),
-    q_new: unsafe extern "C" fn() -> *mut GQueue,
-    q_free: unsafe extern "C" fn(*mut GQueue),
-    q_len: unsafe extern "C" fn(*mut GQueue) -> c_uint,
-    q_push_head: unsafe extern "C" fn(*mut GQueue, Ptr),
-    q_pop_tail: unsafe extern "C" fn(*mut GQueue) -> Ptr,
-    q_find: unsafe extern "C" fn(*mut GQueue, CPtr) -> *mut GList,
-    q_unlink: unsafe extern "C" fn(*mut GQueue, *mut GList),
-    q_push_head_link: unsafe extern "C" fn(*mut GQueue, *mut GList),
-    t_new: unsafe extern "C" fn(Option<CmpData>, Ptr, Option<Notify>, Option<Notify>) -> Ptr,
-    t_insert: unsafe extern "C" fn(Ptr, Ptr, Ptr),
-    t_lookup: unsafe extern "C" fn(Ptr, CPtr) -> Ptr,
-    t_remove: unsafe extern "C" fn(Ptr, CPtr) -> c_int,
-    t_foreach: unsafe extern "C" fn(Ptr, Option<HRFunc>, Ptr),
-    t_destroy: unsafe extern "C" fn(Ptr),
-    strdup: unsafe extern "C" fn(*const c_char) -> *mut c_char,
-    strndup: unsafe extern "C" fn(*const c_char, usize) -> *mut c_char,
-    strlcpy: unsafe extern "C" fn(*mut c_char, *const c_char, usize) -> usize,
-    strlcat: unsafe extern "C" fn(*mut c_char, *const c_char, usize) -> usize,
-    strcmp0: unsafe extern "C" fn(*const c_char, *const c_char) -> c_int,
-    strdown: unsafe extern "C" fn(*const c_char, isize) -> *mut c_char,
-    strdup_printf: unsafe extern "C" fn(*const c_char, ...) -> *mut c_char,
-    strconcat: unsafe extern "C" fn(*const c_char, ...) -> *mut c_char,
-    stpcpy: unsafe extern "C" fn(*mut c_char, *const c_char) -> *mut c_char,
-    /// This side's logging notifiers (key, value).
-    log_k: Notify,
-    log_v: Notify,
-}
-
-/// Reinterprets a tinyglib function (typed `*mut GHashTable` etc.) with the C signature.
-macro_rules! fp {
-    ($f:expr) => {
-        // SAFETY: same C ABI; only opaque pointer types differ.
-        unsafe { core::mem::transmute::<*const (), _>($f as *const ()) }
-    };
-}
-
-const GLIB: Api = Api {
-    free: g_free,
-    direct_hash: g_direct_hash,
-    direct_equal: g_direct_equal,
-    str_hash: g_str_hash,
-    str_equal: g_str_equal,
-    h_new: g_hash_table_new_full,
-    h_insert: g_hash_table_insert,
-    h_replace: g_hash_table_replace,
-    h_lookup: g_hash_table_lookup,
-    h_remove: g_hash_table_remove,
-    h_remove_all: g_hash_table_remove_all,
-    h_size: g_hash_table_size,
-    h_foreach: g_hash_table_foreach,
-    h_foreach_remove: g_hash_table_foreach_remove,
-    h_iter_init: g_hash_table_iter_init,
-    h_iter_next: g_hash_table_iter_next,
-    h_destroy: g_hash_table_destroy,
-    sl_prepend: g_slist_prepend,
-    sl_append: g_slist_append,
-    sl_concat: g_slist_concat,
-    sl_find_custom: g_slist_find_custom,
-    sl_length: g_slist_length,
-    sl_free: g_slist_free,
-    q_new: g_queue_new,
-    q_free: g_queue_free,
-    q_len: g_queue_get_length,
-    q_push_head: g_queue_push_head,
-    q_pop_tail: g_queue_pop_tail,
-    q_find: g_queue_find,
-    q_unlink: g_queue_unlink,
-    q_push_head_link: g_queue_push_head_link,
-    t_new: g_tree_new_full,
-    t_insert: g_tree_insert,
-    t_lookup: g_tree_lookup,
-    t_remove: g_tree_remove,
-    t_foreach: g_tree_foreach,
-    t_destroy: g_tree_destroy,
-    strdup: g_strdup,
-    strndup: g_strndup,
-    strlcpy: g_strlcpy,
-    strlcat: g_strlcat,
-    strcmp0: g_strcmp0,
-    strdown: g_ascii_strdown,
-    strdup_printf: g_strdup_printf,
-    strconcat: g_strconcat,
-    stpcpy: g_stpcpy,
-    log_k: log_k0,
-    log_v: log_v0,
-};
-
-fn tiny() -> Api {
-    Api {
-        free: tinyglib_g_free,
-        direct_hash: tinyglib_g_direct_hash,
-        direct_equal: tinyglib_g_direct_equal,
-        str_hash: tinyglib_g_str_hash,
-        str_equal: tinyglib_g_str_equal,
-        h_new: fp!(tinyglib_g_hash_table_new_full),
-        h_insert: fp!(tinyglib_g_hash_table_insert),
-        h_replace: fp!(tinyglib_g_hash_table_replace),
-        h_lookup: fp!(tinyglib_g_hash_table_lookup),
-        h_remove: fp!(tinyglib_g_hash_table_remove),
-        h_remove_all: fp!(tinyglib_g_hash_table_remove_all),
-        h_size: fp!(tinyglib_g_hash_table_size),
-        h_foreach: fp!(tinyglib_g_hash_table_foreach),
-        h_foreach_remove: fp!(tinyglib_g_hash_table_foreach_remove),
-        h_iter_init: fp!(tinyglib_g_hash_table_iter_init),
-        h_iter_next: tinyglib_g_hash_table_iter_next,
-        h_destroy: fp!(tinyglib_g_hash_table_destroy),
-        sl_prepend: tinyglib_g_slist_prepend,
-        sl_append: tinyglib_g_slist_append,
-        sl_concat: tinyglib_g_slist_concat,
-        sl_find_custom: tinyglib_g_slist_find_custom,
-        sl_length: tinyglib_g_slist_length,
-        sl_free: tinyglib_g_slist_free,
-        q_new: tinyglib_g_queue_new,
-        q_free: tinyglib_g_queue_free,
-        q_len: tinyglib_g_queue_get_length,
-        q_push_head: tinyglib_g_queue_push_head,
-        q_pop_tail: tinyglib_g_queue_pop_tail,
-        q_find: tinyglib_g_queue_find,
-        q_unlink: tinyglib_g_queue_unlink,
-        q_push_head_link: tinyglib_g_queue_push_head_link,
-        t_new: fp!(tinyglib_g_tree_new_full),
-        t_insert: fp!(tinyglib_g_tree_insert),
-        t_lookup: fp!(tinyglib_g_tree_lookup),
-        t_remove: fp!(tinyglib_g_tree_remove),
-        t_foreach: fp!(tinyglib_g_tree_foreach),
-        t_destroy: fp!(tinyglib_g_tree_destroy),
-        strdup: tinyglib_g_strdup,
-        strndup: tinyglib_g_strndup,
-        strlcpy: tinyglib_g_strlcpy,
-        strlcat: tinyglib_g_strlcat,
-        strcmp0: tinyglib_g_strcmp0,
-        strdown: tinyglib_g_ascii_strdown,
-        strdup_printf: tinyglib_g_strdup_printf,
-        strconcat: tinyglib_g_strconcat,
-        stpcpy: tinyglib_g_stpcpy,
-        log_k: log_k1,
-        log_v: log_v1,
-    }
-}
 
 // Notifier logs, one per side (0 = GLib, 1 = tinyglib): ('k' | 'v', pointer value).
 std::thread_local! {
@@ -278,6 +52,9 @@ unsafe extern "C" fn log_k1(p: Ptr) {
 unsafe extern "C" fn log_v1(p: Ptr) {
     log(1, 'v', p)
 }
+
+/// Each side's logging notifiers (key, value): GLib's, then tinyglib's.
+const LOGGERS: [(Notify, Notify); 2] = [(log_k0, log_v0), (log_k1, log_v1)];
 
 fn take_logs() -> [Vec<(char, usize)>; 2] {
     LOGS.with(|l| core::mem::take(&mut *l.borrow_mut()))
@@ -391,7 +168,7 @@ unsafe fn strings(a: &Api, op: u8, k: u8, v: u8, rest: &[u8]) -> String {
                 } else {
                     cut.min(usize::from(k)) as isize
                 };
-                format!("{c} {c0} {:?}", owned(a, (a.strdown)(sp, len)))
+                format!("{c} {c0} {:?}", owned(a, (a.ascii_strdown)(sp, len)))
             }
             _ => {
                 let cat = owned(a, (a.strconcat)(sp, sp2, sp, core::ptr::null::<c_char>()));
@@ -422,25 +199,26 @@ fuzz_target!(|data: &[u8]| {
     take_logs();
     let mut sides: Vec<Side> = apis
         .iter()
-        .map(|a| unsafe {
+        .zip(LOGGERS)
+        .map(|(a, (log_k, log_v))| unsafe {
             Side {
-                h: (a.h_new)(
+                h: (a.new_full)(
                     Some(a.direct_hash),
                     Some(a.direct_equal),
-                    Some(a.log_k),
-                    Some(a.log_v),
+                    Some(log_k),
+                    Some(log_v),
                 ),
-                hs: (a.h_new)(
+                hs: (a.new_full)(
                     Some(a.str_hash),
                     Some(a.str_equal),
                     Some(a.free),
                     Some(a.free),
                 ),
-                t: (a.t_new)(
+                t: (a.t_new_full)(
                     Some(int_cmp),
                     core::ptr::null_mut(),
-                    Some(a.log_k),
-                    Some(a.log_v),
+                    Some(log_k),
+                    Some(log_v),
                 ),
                 l: core::ptr::null_mut(),
                 q: (a.q_new)(),
@@ -465,30 +243,30 @@ fuzz_target!(|data: &[u8]| {
             .zip(sides.iter_mut())
             .map(|(a, s)| unsafe {
                 match op {
-                    0 => format!("{}", (a.h_insert)(s.h, kp, vp)),
-                    1 => format!("{}", (a.h_replace)(s.h, kp, vp)),
-                    2 => format!("{}", (a.h_remove)(s.h, kp)),
-                    3 => format!("{:?}", (a.h_lookup)(s.h, kp)),
-                    4 => format!("{}", (a.h_size)(s.h)),
+                    0 => format!("{}", (a.insert)(s.h, kp, vp)),
+                    1 => format!("{}", (a.replace)(s.h, kp, vp)),
+                    2 => format!("{}", (a.remove)(s.h, kp)),
+                    3 => format!("{:?}", (a.lookup)(s.h, kp)),
+                    4 => format!("{}", (a.size)(s.h)),
                     5 if ka < 16 => {
-                        (a.h_remove_all)(s.h);
-                        format!("{}", (a.h_size)(s.h))
+                        (a.remove_all)(s.h);
+                        format!("{}", (a.size)(s.h))
                     }
                     6 => {
                         let m = usize::from(ka % 5 + 2);
-                        let n = (a.h_foreach_remove)(s.h, Some(divisible), m as Ptr);
-                        format!("{n} {}", (a.h_size)(s.h))
+                        let n = (a.foreach_remove)(s.h, Some(divisible), m as Ptr);
+                        format!("{n} {}", (a.size)(s.h))
                     }
                     7 => {
                         let mut it = GHashTableIter::default();
-                        (a.h_iter_init)(&mut it, s.h);
+                        (a.iter_init)(&mut it, s.h);
                         let (mut k, mut v) = (core::ptr::null_mut(), core::ptr::null_mut());
                         let mut pairs = Vec::new();
-                        while (a.h_iter_next)(&mut it, &mut k, &mut v) != 0 {
+                        while (a.iter_next)(&mut it, &mut k, &mut v) != 0 {
                             pairs.push((k as usize, v as usize));
                         }
                         let mut each = Vec::new();
-                        (a.h_foreach)(s.h, Some(collect_pair), (&mut each as *mut Vec<_>).cast());
+                        (a.foreach)(s.h, Some(collect_pair), (&mut each as *mut Vec<_>).cast());
                         pairs.sort_unstable();
                         each.sort_unstable();
                         assert_eq!(pairs, each, "iter_next and foreach disagree");
@@ -496,15 +274,15 @@ fuzz_target!(|data: &[u8]| {
                     }
                     8 | 9 => {
                         let (k2, v2) = ((a.strdup)(ks.as_ptr()), (a.strdup)(vs.as_ptr()));
-                        let f = if op == 8 { a.h_insert } else { a.h_replace };
+                        let f = if op == 8 { a.insert } else { a.replace };
                         format!("{}", f(s.hs, k2.cast(), v2.cast()))
                     }
-                    10 => format!("{}", (a.h_remove)(s.hs, ks.as_ptr().cast())),
+                    10 => format!("{}", (a.remove)(s.hs, ks.as_ptr().cast())),
                     11 => {
-                        let p = (a.h_lookup)(s.hs, ks.as_ptr().cast());
+                        let p = (a.lookup)(s.hs, ks.as_ptr().cast());
                         format!("{:?}", (!p.is_null()).then(|| CStr::from_ptr(p.cast())))
                     }
-                    12 => format!("{}", (a.h_size)(s.hs)),
+                    12 => format!("{}", (a.size)(s.hs)),
                     13 | 14 if sl_len < 256 => {
                         s.l = if op == 13 {
                             (a.sl_prepend)(s.l, vp)
@@ -586,8 +364,8 @@ fuzz_target!(|data: &[u8]| {
         for (a, s) in apis.iter().zip(&sides) {
             (a.sl_free)(s.l);
             (a.q_free)(s.q);
-            (a.h_destroy)(s.h);
-            (a.h_destroy)(s.hs);
+            (a.destroy)(s.h);
+            (a.destroy)(s.hs);
             (a.t_destroy)(s.t);
         }
     }

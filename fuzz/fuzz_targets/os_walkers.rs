@@ -26,6 +26,8 @@
 
 #[path = "../../libvmi-rs/tests/common/mod.rs"]
 mod common;
+#[path = "../../libvmi-rs/tests/common/facts.rs"]
+mod facts;
 #[path = "../../libvmi-rs/tests/mutations/mod.rs"]
 mod mutations;
 
@@ -106,20 +108,7 @@ fn state() -> &'static State {
             Ok("kaslr") | Err(_) => "kaslr",
             Ok(other) => panic!("TINYVMI_FUZZ_VARIANT={other}: not nokaslr or kaslr"),
         });
-        let facts = Facts {
-            kpgd: v.hex("kpgd").0,
-            init_task: v.symbol("init_task").0,
-            modules: v.symbol("modules").0,
-            tasks: v.offset("linux_tasks"),
-            mm: v.offset("linux_mm"),
-            pid: v.offset("linux_pid"),
-            name: v.offset("linux_name"),
-            pgd: v.offset("linux_pgd"),
-            thread_group: v.other_offset("task_struct.thread_group"),
-            module_list: v.other_offset("module.list"),
-            module_name: v.other_offset("module.name"),
-        };
-        let layout = Layout::discover(&v.image, facts).unwrap();
+        let layout = Layout::discover(&v.image, v.facts()).unwrap();
         assert!(!layout.tasks.is_empty() && !layout.user.is_empty());
         let tmp = std::env::temp_dir();
         support::remove_stale_dirs(&tmp, "tinyvmi-fuzz-os-");
@@ -131,7 +120,7 @@ fn state() -> &'static State {
         std::fs::remove_file(&copy).unwrap();
         let image = dir.join(v.image.file_name().unwrap());
         std::os::unix::fs::symlink(support::fd_path(&work), &image).unwrap();
-        let sysmap_file = support::fast_sysmap(&v.dir.join("System.map"));
+        let sysmap_file = support::sysmap_file(&v.fast_sysmap());
         State {
             clean: File::open(&v.image).unwrap(),
             sysmap: support::fd_path(&sysmap_file),

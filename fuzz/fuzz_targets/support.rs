@@ -70,31 +70,11 @@ pub fn remove_stale_dirs(tmp: &Path, prefix: &str) {
     }
 }
 
-/// The System.map at `path` with the symbols LibVMI looks up at init first: the same
-/// content, but upstream's linear search (`get_symbol_row`) finds them at once. As in
-/// libvmi-rs/tests/hostile.rs. Returned open and already unlinked.
-pub fn fast_sysmap(path: &Path) -> File {
-    const FIRST: [&str; 13] = [
-        "init_task",
-        "init_top_pgt",
-        "init_level4_pgt",
-        "swapper_pg_dir",
-        "_text",
-        "_stext",
-        "startup_64",
-        "phys_startup_64",
-        "_etext",
-        "linux_banner",
-        "modules",
-        "init_mm",
-        "kaslr_offset",
-    ];
-    let text = std::fs::read_to_string(path).unwrap();
-    let first = |l: &&str| l.split(' ').nth(2).is_some_and(|s| FIRST.contains(&s));
-    let mut out: String = text.lines().filter(first).flat_map(|l| [l, "\n"]).collect();
-    out.extend(text.lines().filter(|l| !first(l)).flat_map(|l| [l, "\n"]));
+/// A System.map with `text` (for `os_walkers`: `common::Variant::fast_sysmap`, the
+/// symbols LibVMI looks up at init first), returned open and already unlinked.
+pub fn sysmap_file(text: &str) -> File {
     let tmp = std::env::temp_dir().join(format!("tinyvmi-fuzz-sysmap-{}", std::process::id()));
-    std::fs::write(&tmp, out).unwrap();
+    std::fs::write(&tmp, text).unwrap();
     let f = File::open(&tmp).unwrap();
     std::fs::remove_file(&tmp).unwrap();
     f

@@ -23,12 +23,14 @@
 //! --test hostile -- --nocapture`.
 
 mod common;
+#[path = "common/facts.rs"]
+mod facts;
 mod mutations;
 
 use common::Variant;
 use libvmi::os::linux::{MAX_MODULES, MAX_TASKS, MAX_THREADS};
 use libvmi::{AccessContext, Config, Pa, Pid, Va, Vmi};
-use mutations::{Facts, Layout, WorkCopy};
+use mutations::{Layout, WorkCopy};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -42,22 +44,6 @@ fn env_num(key: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn facts(v: &Variant) -> Facts {
-    Facts {
-        kpgd: v.hex("kpgd").0,
-        init_task: v.symbol("init_task").0,
-        modules: v.symbol("modules").0,
-        tasks: v.offset("linux_tasks"),
-        mm: v.offset("linux_mm"),
-        pid: v.offset("linux_pid"),
-        name: v.offset("linux_name"),
-        pgd: v.offset("linux_pgd"),
-        thread_group: v.other_offset("task_struct.thread_group"),
-        module_list: v.other_offset("module.list"),
-        module_name: v.other_offset("module.name"),
-    }
 }
 
 /// Record an error: it must say something.
@@ -273,32 +259,6 @@ fn run(mut cmd: Command, timeout: Duration) -> Outcome {
     }
 }
 
-/// The System.map with the symbols LibVMI looks up first: same content, but upstream's
-/// linear search (`get_symbol_row`, unoptimised in a debug build: ~1 s per instance)
-/// finds them at once, so that a few hundred variants fit in CI's time.
-fn fast_sysmap(v: &Variant, to: &Path) {
-    const FIRST: [&str; 13] = [
-        "init_task",
-        "init_top_pgt",
-        "init_level4_pgt",
-        "swapper_pg_dir",
-        "_text",
-        "_stext",
-        "startup_64",
-        "phys_startup_64",
-        "_etext",
-        "linux_banner",
-        "modules",
-        "init_mm",
-        "kaslr_offset",
-    ];
-    let text = std::fs::read_to_string(v.dir.join("System.map")).unwrap();
-    let first = |l: &&str| l.split(' ').nth(2).is_some_and(|s| FIRST.contains(&s));
-    let mut out: String = text.lines().filter(first).flat_map(|l| [l, "\n"]).collect();
-    out.extend(text.lines().filter(|l| !first(l)).flat_map(|l| [l, "\n"]));
-    std::fs::write(to, out).unwrap();
-}
-
 /// `exe` under a 2 GiB address-space limit, so that a runaway allocation fails instead of
 /// taking the machine down.
 fn limited(exe: &Path) -> Command {
@@ -341,7 +301,7 @@ struct Report {
 
 fn hostile_variant(name: &'static str, per_image: usize, report: &mut Report) {
     let v = Variant::load(name);
-    let layout = Layout::discover(&v.image, facts(&v)).expect("walk the clean image");
+    let layout = Layout::discover(&v.image, v.facts()).expect("walk the clean image");
     assert!(
         layout.tasks.len() > 10,
         "clean image: {} tasks",
@@ -354,8 +314,10 @@ fn hostile_variant(name: &'static str, per_image: usize, report: &mut Report) {
     let all = mutations::generate(&layout, per_image, seed ^ (name.len() as u64));
     let tmp = tempfile::tempdir().unwrap();
     let work = WorkCopy::new(&v.image, &tmp.path().join(v.image.file_name().unwrap())).unwrap();
+    // the System.map with LibVMI's symbols first, so that a few hundred variants fit in
+    // CI's time
     let sysmap = tmp.path().join("System.map");
-    fast_sysmap(&v, &sysmap);
+    std::fs::write(&sysmap, v.fast_sysmap()).unwrap();
     // a config file for the CLI, named like the image
     let conf = tmp.path().join("libvmi.conf");
     std::fs::write(

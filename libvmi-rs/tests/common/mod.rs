@@ -132,6 +132,35 @@ impl Variant {
     pub fn symbol(&self, name: &str) -> Va {
         Va(self.truth["symbols"][name].hex())
     }
+
+    /// This variant's System.map with the symbols LibVMI looks up at init first: the same
+    /// content, but upstream's linear search (`get_symbol_row`, unoptimised in a debug
+    /// build: ~1 s per instance) finds them at once.
+    pub fn fast_sysmap(&self) -> String {
+        const FIRST: [&str; 13] = [
+            "init_task",
+            "init_top_pgt",
+            "init_level4_pgt",
+            "swapper_pg_dir",
+            "_text",
+            "_stext",
+            "startup_64",
+            "phys_startup_64",
+            "_etext",
+            "linux_banner",
+            "modules",
+            "init_mm",
+            "kaslr_offset",
+        ];
+        let text = std::fs::read_to_string(self.dir.join("System.map")).unwrap();
+        let first = |l: &&str| l.split(' ').nth(2).is_some_and(|s| FIRST.contains(&s));
+        let mut out: String = text.lines().filter(first).flat_map(|l| [l, "\n"]).collect();
+        out.extend(text.lines().filter(|l| !first(l)).flat_map(|l| [l, "\n"]));
+        out
+    }
+
+    // `facts()`, the numbers the hostile mutations need, is in `facts.rs` (it needs
+    // `mutations`, which not every includer of this module has).
 }
 
 /// A minimal JSON value (the tests read the builder's files without extra dependencies).
