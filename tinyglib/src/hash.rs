@@ -8,11 +8,10 @@
 //! memory is 12, 16 or 20 bytes, as GLib 2.74's. A 64-bit key or value always sits
 //! at an 8-byte-aligned offset (see [`slot_offsets`]): leak checkers (LeakSanitizer,
 //! valgrind) and conservative scanners look for pointers only in aligned words, and would
-//! otherwise report the strings a live table holds as lost. Probing walks 16-slot groups,
-//! starting inside a group chosen by a multiplicative mix of the hash, then jumps
-//! group-wise with triangular steps, which visits every group of a power-of-two table.
-//! A lookup compares the home slot and the next one without branches and walks the rest
-//! of the path out of line.
+//! otherwise report the strings a live table holds as lost. Probing is quadratic
+//! (triangular steps from the home slot, see [`home`] and [`probe`]), which visits every
+//! slot of a power-of-two table. A lookup compares the home slot and the next one
+//! without branches and walks the rest of the path out of line.
 //! Sizing follows GLib's policy (grow when empties run out at 1/17, shrink below 1/4
 //! full, new size the power of two above 4/3 of the entries), so slot counts match.
 //!
@@ -41,7 +40,6 @@ use crate::{
 const EMPTY: u32 = 0;
 const TOMBSTONE: u32 = 1;
 const MIN_SHIFT: u32 = 3;
-const GROUP: usize = 16;
 const BLOCK_ALIGN: usize = 16;
 
 type HashFn = unsafe extern "C" fn(gconstpointer) -> guint;
@@ -593,81 +591,64 @@ enum Probe {
 }
 
 /// Finds `key` (hash `h`, remapped), or the slot where it would be inserted (the first
-/// tombstone on its path, else the empty slot that ends the path). The path walks a
-/// 16-slot group from the hash's home slot (wrapping inside the group), then jumps to
-/// other groups by triangular steps, which visits every group of a power-of-two table.
+/// tombstone on its path, else the empty slot that ends the path). The path is
+/// quadratic: home, +1, +3, +6, ... (triangular steps), which visits every slot of a
+/// power-of-two table within `size` steps; its first steps stay in the home slot's
+/// cache line, and unlike linear probing it does not pile entries into long runs at
+/// the 15/16 load GLib's size policy reaches before growing.
 #[inline(always)]
 unsafe fn probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer, h: u32) -> Probe {
     'restart: loop {
         // SAFETY: `t` is live; fields are read by value, no reference is kept.
         let (b, size, shift, mixed, version) =
             unsafe { ((*t).slots, (*t).size, (*t).shift, (*t).mixed, (*t).version) };
-        let g = if size < GROUP { size } else { GROUP };
-        let gm = g - 1;
-        let start = home(h, shift, mixed);
-        let off = start & gm;
-        let mut base = start & !gm;
-        let mut step = 0;
+        let mask = size - 1;
+        let mut i = home(h, shift, mixed);
         let mut tomb = usize::MAX;
-        loop {
-            for j in 0..g {
-                let i = base + ((off + j) & gm);
-                // SAFETY: i < size.
-                let sh = unsafe { hash_at::<Mo>(b, i) };
-                if sh == h {
-                    // SAFETY: slot i is occupied; `stored` is a key of this table.
-                    let equal = unsafe { K::eq(t, key_at::<Mo>(b, i), key) };
+        for step in 1..=size {
+            // SAFETY: i < size.
+            let sh = unsafe { hash_at::<Mo>(b, i) };
+            if sh == h {
+                // SAFETY: slot i is occupied; `stored` is a key of this table.
+                let equal = unsafe { K::eq(t, key_at::<Mo>(b, i), key) };
+                if K::CALLS_OUT {
                     // SAFETY: `t` is still live (the callback may not destroy the table).
-                    if K::CALLS_OUT {
-                        // SAFETY: as above.
-                        let (w, v) = unsafe { ((*t).wide, (*t).version) };
-                        if w != Mo::WIDE {
-                            return Probe::Stale;
-                        }
-                        if v != version {
-                            continue 'restart;
-                        }
+                    let (w, v) = unsafe { ((*t).wide, (*t).version) };
+                    if w != Mo::WIDE {
+                        return Probe::Stale;
                     }
-                    if equal {
-                        return Probe::Found(i);
+                    if v != version {
+                        continue 'restart;
                     }
-                } else if sh == EMPTY {
-                    return Probe::Vacant(if tomb != usize::MAX { tomb } else { i });
-                } else if sh == TOMBSTONE && tomb == usize::MAX {
-                    tomb = i;
                 }
+                if equal {
+                    return Probe::Found(i);
+                }
+            } else if sh == EMPTY {
+                return Probe::Vacant(if tomb != usize::MAX { tomb } else { i });
+            } else if sh == TOMBSTONE && tomb == usize::MAX {
+                tomb = i;
             }
-            step += 1;
-            if step * g > size {
-                // Every group visited without an empty slot: impossible while the sizing
-                // policy keeps empties (then a tombstone was seen), but stay total.
-                return Probe::Vacant(tomb);
-            }
-            base = (base + step * g) & (size - 1);
+            i = (i + step) & mask;
         }
+        // Every slot visited without an empty one: impossible while the sizing policy
+        // keeps empties (then a tombstone was seen), but stay total.
+        return Probe::Vacant(tomb);
     }
 }
 
 /// Finds an empty slot for hash `h` in a block without tombstones (resize).
 #[inline(always)]
 unsafe fn empty_slot<Mo: Mode>(b: Blk, size: usize, shift: u32, mixed: bool, h: u32) -> usize {
-    let g = if size < GROUP { size } else { GROUP };
-    let gm = g - 1;
-    let start = home(h, shift, mixed);
-    let off = start & gm;
-    let mut base = start & !gm;
+    let mask = size - 1;
+    let mut i = home(h, shift, mixed);
     let mut step = 0;
-    loop {
-        for j in 0..g {
-            let i = base + ((off + j) & gm);
-            // SAFETY: i < size.
-            if unsafe { hash_at::<Mo>(b, i) } == EMPTY {
-                return i;
-            }
-        }
+    // SAFETY: i < size; the block has an empty slot, and the path visits every slot.
+    while unsafe { hash_at::<Mo>(b, i) } != EMPTY {
         step += 1;
-        base = (base + step * g) & (size - 1);
+        i = (i + step) & mask;
     }
+    i
 }
 
 // ---------------------------------------------------------------------------------------
@@ -829,9 +810,7 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
         // empty slot); both hash words are compared without a branch, so a hit in either
         // takes the same, predictable, way. The rest of the path is walked out of line,
         // so this path saves no registers.
-        let size = (*t).size;
-        let gm = if size < GROUP { size - 1 } else { GROUP - 1 };
-        let next = (start & !gm) | ((start + 1) & gm);
+        let next = (start + 1) & ((*t).size - 1);
         let (h0, h1) = (hash_at::<Mo>(b, start), hash_at::<Mo>(b, next));
         let i = if h0 == h { start } else { next };
         if (h0 == h || h1 == h) && K::eq(t, key_at::<Mo>(b, i), key) {
@@ -855,30 +834,20 @@ unsafe fn lookup_walk<K: Keys, Mo: Mode>(
     // SAFETY: `t` is live and no user code runs in this loop; i < size throughout.
     unsafe {
         let (b, size, shift) = ((*t).slots, (*t).size, (*t).shift);
-        let start = home(h, shift, (*t).mixed);
-        let g = if size < GROUP { size } else { GROUP };
-        let gm = g - 1;
-        let off = start & gm;
-        let mut base = start & !gm;
-        let mut step = 0;
-        loop {
-            for j in 0..g {
-                let i = base + ((off + j) & gm);
-                let sh = hash_at::<Mo>(b, i);
-                if sh == h {
-                    if K::eq(t, key_at::<Mo>(b, i), key) {
-                        return val_at::<Mo>(b, i) as gpointer;
-                    }
-                } else if sh == EMPTY {
-                    return core::ptr::null_mut();
+        let mask = size - 1;
+        let mut i = home(h, shift, (*t).mixed);
+        for step in 1..=size {
+            let sh = hash_at::<Mo>(b, i);
+            if sh == h {
+                if K::eq(t, key_at::<Mo>(b, i), key) {
+                    return val_at::<Mo>(b, i) as gpointer;
                 }
-            }
-            step += 1;
-            if step * g > size {
+            } else if sh == EMPTY {
                 return core::ptr::null_mut();
             }
-            base = (base + step * g) & (size - 1);
+            i = (i + step) & mask;
         }
+        core::ptr::null_mut()
     }
 }
 
