@@ -1,4 +1,4 @@
-# TinyVMI targets for Xen's stubdom/Makefile (Xen 4.20). Append to stubdom/Makefile
+# TinyVMI targets for Xen's stubdom/Makefile (Xen 4.17 and 4.20). Append to stubdom/Makefile
 # (or `include` this file at its end), then:
 #
 #   make -C $XEN_ROOT/stubdom tinyvmi-stubdom TINYVMI_DIR=/path/to/tinyvmi \
@@ -40,10 +40,13 @@ tinyvmi: $(CROSS_ROOT)
 		-c "$(TINYVMI_DIR)/minios/example/main.c" -o $(TINYVMI_APP)/main.o
 	cp $(TINYVMI_PROFILE_DIR)/libtinyvmi.a $(TINYVMI_APP)/libtinyvmi.a
 
-# Same shape as c-stubdom's rule; if your Xen's c-stubdom rule lists other library
-# prerequisites (they vary between releases), use the same ones here.
+# Same shape as c-stubdom's rule, with its library prerequisite (libxenguest, which
+# builds libxenctrl first; the same in Xen 4.17 and 4.20). Mini-OS 4.17 always links
+# libxenguest into a libc application; 4.20 only with CONFIG_LIBXENGUEST=y (not set in
+# example/minios.cfg), so there it is built but not linked. If your Xen's c-stubdom rule
+# lists other library prerequisites (they vary between releases), use the same ones here.
 .PHONY: tinyvmi-stubdom
-tinyvmi-stubdom: mini-os-$(XEN_TARGET_ARCH)-tinyvmi libxenctrl tinyvmi
+tinyvmi-stubdom: mini-os-$(XEN_TARGET_ARCH)-tinyvmi libxenguest tinyvmi
 	DEF_CPPFLAGS="$(TARGET_CPPFLAGS)" DEF_CFLAGS="$(TARGET_CFLAGS)" DEF_LDFLAGS="$(TARGET_LDFLAGS)" \
 	MINIOS_CONFIG="$(TINYVMI_DIR)/minios/example/minios.cfg" \
 	$(MAKE) DESTDIR= -C $(MINI_OS) OBJ_DIR=$(CURDIR)/$< \

@@ -61,6 +61,21 @@ pub fn render_table(wanted: &[String], provided: &BTreeSet<String>, origin: &str
     for n in &have {
         let _ = writeln!(c, "extern void {n}(void);");
     }
+    // In a stub domain the Xen libraries are linked whole-archive from the Xen tree the
+    // image is built against, and their exports vary between releases (Xen 4.17's
+    // libxenctrl lacks xc_monitor_io, which the allowlist of 4.20 names): refer to them
+    // weakly, so an absent one is a NULL address (tinyvmi_dlsym then says "undefined
+    // symbol", as dlsym on that libxenctrl would) instead of a failed link. The xs_*
+    // names stay strong: Mini-OS's kernel or xs_compat.c in this archive provides them,
+    // and only a strong reference pulls xs_compat.o out of the archive.
+    let weak: Vec<&&String> = have.iter().filter(|n| !n.starts_with("xs_")).collect();
+    if !weak.is_empty() {
+        c.push_str("\n#ifdef __MINIOS__\n");
+        for n in &weak {
+            let _ = writeln!(c, "#pragma weak {n}");
+        }
+        c.push_str("#endif\n");
+    }
     let _ = writeln!(
         c,
         "\nconst struct tinyvmi_dl_symbol tinyvmi_dl_symbols[] = {{"

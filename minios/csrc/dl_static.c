@@ -57,7 +57,9 @@ void *tinyvmi_dlsym(void *handle, const char *name)
         return NULL;
     }
     for (i = 0; name && i < tinyvmi_dl_symbols_len; i++) {
-        if (!strcmp(tinyvmi_dl_symbols[i].name, name))
+        /* A NULL address: a weak reference (Mini-OS) to a function this Xen release's
+         * libraries lack, i.e. what dlsym says on such a libxenctrl. */
+        if (!strcmp(tinyvmi_dl_symbols[i].name, name) && tinyvmi_dl_symbols[i].addr)
             return tinyvmi_dl_symbols[i].addr;
     }
     set_error("undefined symbol", name);

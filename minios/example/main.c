@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xenctrl.h>
 
@@ -54,6 +55,16 @@ static int register_hypervisor_version(void)
     return tinyvmi_register_xen_version((unsigned int)v >> 16, (unsigned int)v & 0xffff);
 }
 
+/* Mini-OS's console has no back-pressure: a write to stdout copies what fits into the
+ * 2 KiB ring shared with xenconsoled and drops the rest. A process list is a burst of
+ * a few KiB, and dom0's xenconsoled may be slow to drain (seen under QEMU/TCG: lines
+ * lost in the middle of the list), so the example gives it time after every line. */
+static void console_pace(void)
+{
+    fflush(stdout);
+    usleep(20000);
+}
+
 static int list_processes(vmi_instance_t vmi)
 {
     addr_t list_head = 0, cur, next = 0;
@@ -81,6 +92,7 @@ static int list_processes(vmi_instance_t vmi)
             return -1;
         name = vmi_read_str_va(vmi, task + name_off, 0);
         printf("[%5d] %s (struct addr:%" PRIx64 ")\n", pid, name ? name : "?", task);
+        console_pace();
         free(name);
         n++;
         if (VMI_FAILURE == vmi_read_addr_va(vmi, cur, 0, &next))
