@@ -208,6 +208,19 @@ fn main() {
             .compile_intermediates();
         cc.objects(objects);
     }
+    if features.xen {
+        // The Xen driver's libxenctrl lookups go through csrc/xen_guard.c, which keeps
+        // upstream's driver probe from setting dom0's maximum memory to 0.
+        let wrapper_c = lib.join("driver/xen/libxc_wrapper.c");
+        files.retain(|f| *f != wrapper_c);
+        files.push(manifest.join("csrc/xen_guard.c"));
+        let objects = cc
+            .clone()
+            .file(&wrapper_c)
+            .define("dlsym", Some("libvmi_sys_xen_dlsym"))
+            .compile_intermediates();
+        cc.objects(objects);
+    }
     // vmi_read's page copies: csrc/read_copy.c says why.
     let read_c = lib.join("read.c");
     files.retain(|f| *f != read_c);
