@@ -812,9 +812,17 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
         // so this path saves no registers.
         let next = (start + 1) & ((*t).size - 1);
         let (h0, h1) = (hash_at::<Mo>(b, start), hash_at::<Mo>(b, next));
-        let i = if h0 == h { start } else { next };
-        if (h0 == h || h1 == h) && K::eq(t, key_at::<Mo>(b, i), key) {
-            return val_at::<Mo>(b, i) as gpointer;
+        // No branch until the end: the candidate slot, its value and the key to compare
+        // are selected by conditional moves (when neither hash word matches, the lookup
+        // key is compared with itself, which is safe for every stock kind), so the one
+        // branch that remains is "found in the first two slots", and a miss in the home
+        // line does not stall the lookups the CPU is running ahead on.
+        let matched = (h0 == h) | (h1 == h);
+        let i = core::hint::select_unpredictable(h0 == h, start, next);
+        let v = val_at::<Mo>(b, i);
+        let stored = core::hint::select_unpredictable(matched, key_at::<Mo>(b, i), key as usize);
+        if matched & K::eq(t, stored, key) {
+            return v as gpointer;
         }
         if (h0 == EMPTY) | (h1 == EMPTY && h0 != h) {
             return core::ptr::null_mut();
