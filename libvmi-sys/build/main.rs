@@ -192,45 +192,48 @@ fn main() {
         // file_write always fails) and init/destroy wrappers (no double free when the
         // image cannot be opened); the driver table, filled in another compile unit,
         // gets ours.
-        let file_c = lib.join("driver/file/file.c");
-        files.retain(|f| *f != file_c);
-        files.push(manifest.join("csrc/file_driver.c"));
-        let objects = cc
-            .clone()
-            .file(&file_c)
-            .define("USE_MMAP", Some("1"))
-            .flag("-include")
-            .flag(manifest.join("csrc/file_driver_lazy_map.h"))
-            .define("file_write", Some("libvmi_sys_upstream_file_write"))
-            .define("memory_cache_insert", Some("libvmi_sys_file_map_page"))
-            .define("file_init_vmi", Some("libvmi_sys_upstream_file_init_vmi"))
-            .define("file_destroy", Some("libvmi_sys_upstream_file_destroy"))
-            .compile_intermediates();
-        cc.objects(objects);
+        let lazy_map = manifest.join("csrc/file_driver_lazy_map.h");
+        shim_unit(
+            &mut cc,
+            &mut files,
+            (
+                lib.join("driver/file/file.c"),
+                manifest.join("csrc/file_driver.c"),
+            ),
+            &[
+                ("USE_MMAP", "1"),
+                ("file_write", "libvmi_sys_upstream_file_write"),
+                ("memory_cache_insert", "libvmi_sys_file_map_page"),
+                ("file_init_vmi", "libvmi_sys_upstream_file_init_vmi"),
+                ("file_destroy", "libvmi_sys_upstream_file_destroy"),
+            ],
+            |unit| {
+                unit.flag("-include").flag(&lazy_map);
+            },
+        );
     }
     if features.xen {
         // The Xen driver's libxenctrl lookups go through csrc/xen_guard.c, which keeps
         // upstream's driver probe from setting dom0's maximum memory to 0.
-        let wrapper_c = lib.join("driver/xen/libxc_wrapper.c");
-        files.retain(|f| *f != wrapper_c);
-        files.push(manifest.join("csrc/xen_guard.c"));
-        let objects = cc
-            .clone()
-            .file(&wrapper_c)
-            .define("dlsym", Some("libvmi_sys_xen_dlsym"))
-            .compile_intermediates();
-        cc.objects(objects);
+        shim_unit(
+            &mut cc,
+            &mut files,
+            (
+                lib.join("driver/xen/libxc_wrapper.c"),
+                manifest.join("csrc/xen_guard.c"),
+            ),
+            &[("dlsym", "libvmi_sys_xen_dlsym")],
+            |_| {},
+        );
     }
     // vmi_read's page copies: csrc/read_copy.c says why.
-    let read_c = lib.join("read.c");
-    files.retain(|f| *f != read_c);
-    files.push(manifest.join("csrc/read_copy.c"));
-    let objects = cc
-        .clone()
-        .file(&read_c)
-        .define("memcpy", Some("libvmi_sys_read_copy"))
-        .compile_intermediates();
-    cc.objects(objects);
+    shim_unit(
+        &mut cc,
+        &mut files,
+        (lib.join("read.c"), manifest.join("csrc/read_copy.c")),
+        &[("memcpy", "libvmi_sys_read_copy")],
+        |_| {},
+    );
     cc.files(&files).compile(ARCHIVE);
 
     if let Some(j) = &json {
@@ -460,4 +463,26 @@ fn layout_rust(types: &[String]) -> String {
     }
     rs.push_str("]\n");
     rs
+}
+
+/// Compiles one upstream file as a unit of its own, with compile-time renames (and the
+/// flags `extra` adds), and puts our shim in its place in the main file list; the unit's
+/// objects join `cc`'s archive. `(upstream, shim)`: the two files.
+fn shim_unit(
+    cc: &mut cc::Build,
+    files: &mut Vec<PathBuf>,
+    (upstream, shim): (PathBuf, PathBuf),
+    renames: &[(&str, &str)],
+    extra: impl FnOnce(&mut cc::Build),
+) {
+    files.retain(|f| *f != upstream);
+    files.push(shim);
+    let mut unit = cc.clone();
+    unit.file(&upstream);
+    for (name, value) in renames {
+        unit.define(name, Some(*value));
+    }
+    extra(&mut unit);
+    let objects = unit.compile_intermediates();
+    cc.objects(objects);
 }
