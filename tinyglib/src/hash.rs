@@ -810,7 +810,8 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
         // empty slot); both hash words are compared without a branch, so a hit in either
         // takes the same, predictable, way. The rest of the path is walked out of line,
         // so this path saves no registers.
-        let next = (start + 1) & ((*t).size - 1);
+        let mask = (*t).size - 1;
+        let next = (start + 1) & mask;
         let (h0, h1) = (hash_at::<Mo>(b, start), hash_at::<Mo>(b, next));
         // No branch until the end: the candidate slot, its value and the key to compare
         // are selected by conditional moves (when neither hash word matches, the lookup
@@ -827,36 +828,45 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
         if (h0 == EMPTY) | (h1 == EMPTY && h0 != h) {
             return core::ptr::null_mut();
         }
-        lookup_walk::<K, Mo>(t, key, h)
+        // Continue the path after the slot compared last: the next one if the home slot
+        // held an equal hash but another key, else home + 3.
+        if h0 == h {
+            return lookup_walk::<K, Mo>(t, b, mask, next, 2, key, h);
+        }
+        lookup_walk::<K, Mo>(t, b, mask, (start + 3) & mask, 3, key, h)
     }
 }
 
-/// The rest of [`lookup_impl`]: the whole path from the home slot (kinds that call no
-/// user code).
+/// The rest of [`lookup_impl`]'s path (kinds that call no user code), from slot `i`,
+/// reached by `step` (the path home, +1, +3, +6, ... adds 1, 2, 3, ...): the slots
+/// before it held neither the key nor an empty slot. Ends within `size` steps.
 #[inline(never)]
 unsafe fn lookup_walk<K: Keys, Mo: Mode>(
     t: *mut GHashTable,
+    b: Blk,
+    mask: usize,
+    mut i: usize,
+    mut step: usize,
     key: gconstpointer,
     h: u32,
 ) -> gpointer {
-    // SAFETY: `t` is live and no user code runs in this loop; i < size throughout.
+    // SAFETY: `t` is live, `b` is its block of `mask + 1` slots and no user code runs in
+    // this loop; i <= mask throughout.
     unsafe {
-        let (b, size, shift) = ((*t).slots, (*t).size, (*t).shift);
-        let mask = size - 1;
-        let mut i = home(h, shift, (*t).mixed);
-        for step in 1..=size {
+        while step <= mask + 1 {
             let sh = hash_at::<Mo>(b, i);
             if sh == h {
                 if K::eq(t, key_at::<Mo>(b, i), key) {
                     return val_at::<Mo>(b, i) as gpointer;
                 }
             } else if sh == EMPTY {
-                return core::ptr::null_mut();
+                break;
             }
             i = (i + step) & mask;
+            step += 1;
         }
-        core::ptr::null_mut()
     }
+    core::ptr::null_mut()
 }
 
 /// Insert or replace, specialised like [`lookup_impl`]; widths are already sufficient.
