@@ -598,14 +598,29 @@ enum Probe {
 /// the 15/16 load GLib's size policy reaches before growing.
 #[inline(always)]
 unsafe fn probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer, h: u32) -> Probe {
+    // SAFETY: as `probe_from`'s, from the home slot.
+    unsafe { probe_from::<K, Mo>(t, key, h, None) }
+}
+
+/// [`probe`], starting at slot `from.0` reached by step `from.1` on the path (the
+/// caller compared the slots before it: none held the key or was empty; a tombstone
+/// among them is not reported, so only lookups start past the home slot), or at the
+/// home slot; a table changed by a callout is probed again from its home slot.
+#[inline(always)]
+unsafe fn probe_from<K: Keys, Mo: Mode>(
+    t: *mut GHashTable,
+    key: gconstpointer,
+    h: u32,
+    mut from: Option<(usize, usize)>,
+) -> Probe {
     'restart: loop {
         // SAFETY: `t` is live; fields are read by value, no reference is kept.
         let (b, size, shift, mixed, version) =
             unsafe { ((*t).slots, (*t).size, (*t).shift, (*t).mixed, (*t).version) };
         let mask = size - 1;
-        let mut i = home(h, shift, mixed);
+        let (mut i, mut step) = from.take().unwrap_or((home(h, shift, mixed), 1));
         let mut tomb = usize::MAX;
-        for step in 1..=size {
+        while step <= size {
             // SAFETY: i < size.
             let sh = unsafe { hash_at::<Mo>(b, i) };
             if sh == h {
@@ -630,6 +645,7 @@ unsafe fn probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer, h: u3
                 tomb = i;
             }
             i = (i + step) & mask;
+            step += 1;
         }
         // Every slot visited without an empty one: impossible while the sizing policy
         // keeps empties (then a tombstone was seen), but stay total.
@@ -773,34 +789,37 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
     // SAFETY: `t` is live; `key` is valid for its hash function.
     let h = slot_hash(unsafe { K::hash(t, key) });
     if K::CALLS_OUT {
-        // SAFETY: `t` is live; the probe re-reads the table after each callout, and a
-        // table widened by a callout is looked up again through its current `ops`.
-        return unsafe {
+        // SAFETY: `t` is live; the state read before a callout is checked after it, and
+        // a table widened by a callout is looked up again through its current `ops`.
+        unsafe {
+            let (b, version) = ((*t).slots, (*t).version);
             if (*t).wide != Mo::WIDE {
                 return ((*t).ops.lookup)(t, key);
             }
-            // Fast path: the home slot is empty, or holds the key (one equality call;
-            // taken only if the callout left the table as it was).
-            let (b, shift, mixed, version) = ((*t).slots, (*t).shift, (*t).mixed, (*t).version);
-            let start = home(h, shift, mixed);
+            // Fast path: the home slot is empty, or holds the key (one equality call,
+            // taken only if the callout left the table as it was). Everything else is
+            // out of line, so this path keeps few values alive across the calls.
+            let start = home(h, (*t).shift, (*t).mixed);
             let sh = hash_at::<Mo>(b, start);
             if sh == EMPTY {
                 return core::ptr::null_mut();
             }
-            if sh == h
-                && K::eq(t, key_at::<Mo>(b, start), key)
-                && (*t).wide == Mo::WIDE
-                && (*t).version == version
-            {
-                return val_at::<Mo>((*t).slots, start) as gpointer;
+            // The value is read before the call, so only it, the table, the key, the hash
+            // and the version live across the call.
+            let v = val_at::<Mo>(b, start);
+            let unchanged = |t: *mut GHashTable| {
+                ((*t).version ^ version) | ((*t).wide ^ Mo::WIDE) as usize == 0
+            };
+            if sh == h && K::eq(t, key_at::<Mo>(b, start), key) {
+                if unchanged(t) {
+                    return v as gpointer;
+                }
+                return lookup_custom_walk::<K, Mo>(t, key, h, 0);
             }
-            match probe::<K, Mo>(t, key, h) {
-                // Slot i is occupied; the block pointer is re-read after the probe.
-                Probe::Found(i) => val_at::<Mo>((*t).slots, i) as gpointer,
-                Probe::Vacant(_) => core::ptr::null_mut(),
-                Probe::Stale => ((*t).ops.lookup)(t, key),
-            }
-        };
+            // The home slot held another key (or a tombstone): go on from home + 1,
+            // unless the callout changed the table.
+            return lookup_custom_walk::<K, Mo>(t, key, h, if unchanged(t) { 2 } else { 0 });
+        }
     }
     // SAFETY: `t` is live and no user code runs here; `start` < size.
     unsafe {
@@ -867,6 +886,30 @@ unsafe fn lookup_walk<K: Keys, Mo: Mode>(
         }
     }
     core::ptr::null_mut()
+}
+
+/// The rest of [`lookup_impl`]'s path for kinds that call user code: from the slot
+/// after the home slot (`step` 2, see [`probe_from`]), or from the home slot (`step` 0).
+#[inline(never)]
+unsafe fn lookup_custom_walk<K: Keys, Mo: Mode>(
+    t: *mut GHashTable,
+    key: gconstpointer,
+    h: u32,
+    step: usize,
+) -> gpointer {
+    // SAFETY: `t` is live; the probe re-reads the table after each callout; the block
+    // pointer is re-read after the probe.
+    unsafe {
+        let from = (step != 0).then(|| {
+            let start = home(h, (*t).shift, (*t).mixed);
+            ((start + 1) & ((*t).size - 1), step)
+        });
+        match probe_from::<K, Mo>(t, key, h, from) {
+            Probe::Found(i) => val_at::<Mo>((*t).slots, i) as gpointer,
+            Probe::Vacant(_) => core::ptr::null_mut(),
+            Probe::Stale => ((*t).ops.lookup)(t, key),
+        }
+    }
 }
 
 /// Insert or replace, specialised like [`lookup_impl`]; widths are already sufficient.
