@@ -24,9 +24,9 @@
 //! foreach_remove and iterators end when the structure version moves under them.
 
 use alloc::alloc::{alloc_zeroed, dealloc, Layout};
-use alloc::boxed::Box;
 use core::marker::PhantomData;
 
+use crate::pool::Pool;
 use crate::strings::cstrcmp;
 use crate::{
     gbool, gboolean, gconstpointer, gint, gpointer, guint, GDestroyNotify, GEqualFunc, GHFunc,
@@ -68,18 +68,24 @@ pub struct GHashTable {
     /// Slot words and key/value pairs; one allocation of `block_layout` bytes.
     slots: Blk,
     size: usize,
-    shift: u32,
+    /// `size == 1 << shift`.
+    shift: u8,
     /// Home slots by [`home`]'s mixing step rather than its prime modulus (set when a
     /// rebuild found the modulus clustering this table's keys).
     mixed: bool,
-    nnodes: usize,
+    /// [`home`]'s prime modulus for this size, and `ceil(2^64 / home_p)`: kept here so a
+    /// lookup finds them next to the block pointer (see [`table_home`]).
+    home_p: u32,
+    home_m: u64,
+    /// Live entries (GLib counts them in a `guint` too).
+    nnodes: u32,
     /// Live entries plus tombstones.
-    noccupied: usize,
+    noccupied: u32,
     /// Bit 0: keys stored in 64 bits; bit 1: values stored in 64 bits.
     wide: u8,
     kind: Kind,
     /// The operations specialised for `kind` and `wide`.
-    ops: Ops,
+    ops: &'static Ops,
     hash_func: HashFn,
     key_equal: EqualFn,
     key_destroy: GDestroyNotify,
@@ -568,6 +574,39 @@ fn home(h: u32, shift: u32, mixed: bool) -> usize {
     }
 }
 
+/// [`home`] for table `t`, from the constants it keeps.
+///
+/// # Safety
+/// `t` is a live table.
+#[inline(always)]
+unsafe fn table_home(t: *const GHashTable, h: u32) -> usize {
+    // SAFETY: `t` is live; fields are read by value.
+    unsafe {
+        if (*t).mixed {
+            home(h, (*t).shift as u32, true)
+        } else {
+            let low = (*t).home_m.wrapping_mul(h as u64);
+            ((low as u128 * (*t).home_p as u128) >> 64) as usize
+        }
+    }
+}
+
+/// Sets the size and placement of table `t` (its block is the caller's business).
+///
+/// # Safety
+/// `t` is a live table.
+unsafe fn set_place(t: *mut GHashTable, shift: u32, mixed: bool) {
+    let (p, m) = HOME_MOD[shift.min(32) as usize];
+    // SAFETY: `t` is live.
+    unsafe {
+        (*t).size = 1 << shift;
+        (*t).shift = shift as u8;
+        (*t).mixed = mixed;
+        (*t).home_p = p as u32;
+        (*t).home_m = m;
+    }
+}
+
 /// Whether a rebuilt table of `n` entries in `size` slots, `at_home` of them in their
 /// home slot, is clustered: more than 12 points below the share of distinct home slots
 /// random keys would get, (1 - e^-a) / a at load a (computed in permille, by its series;
@@ -615,10 +654,12 @@ unsafe fn probe_from<K: Keys, Mo: Mode>(
 ) -> Probe {
     'restart: loop {
         // SAFETY: `t` is live; fields are read by value, no reference is kept.
-        let (b, size, shift, mixed, version) =
-            unsafe { ((*t).slots, (*t).size, (*t).shift, (*t).mixed, (*t).version) };
+        let (b, size, version) = unsafe { ((*t).slots, (*t).size, (*t).version) };
         let mask = size - 1;
-        let (mut i, mut step) = from.take().unwrap_or((home(h, shift, mixed), 1));
+        // SAFETY: `t` is live.
+        let (mut i, mut step) = from
+            .take()
+            .unwrap_or_else(|| (unsafe { table_home(t, h) }, 1));
         let mut tomb = usize::MAX;
         while step <= size {
             // SAFETY: i < size.
@@ -694,7 +735,7 @@ unsafe fn resize(t: *mut GHashTable, shift: u32) {
 unsafe fn resize_as<Mo: Mode>(t: *mut GHashTable, shift: u32) {
     // SAFETY: `t` is live and exclusively ours for the duration (no callouts).
     unsafe {
-        let (old, old_size, wide, n) = ((*t).slots, (*t).size, (*t).wide, (*t).nnodes);
+        let (old, old_size, wide, n) = ((*t).slots, (*t).size, (*t).wide, (*t).nnodes as usize);
         let size = 1usize << shift;
         let mut mixed = (*t).mixed;
         let mut slots = alloc_block(size, wide);
@@ -707,10 +748,8 @@ unsafe fn resize_as<Mo: Mode>(t: *mut GHashTable, shift: u32) {
         }
         free_block(old, old_size, wide);
         (*t).slots = slots;
-        (*t).size = size;
-        (*t).shift = shift;
-        (*t).mixed = mixed;
-        (*t).noccupied = n;
+        set_place(t, shift, mixed);
+        (*t).noccupied = n as u32;
     }
 }
 
@@ -746,7 +785,7 @@ unsafe fn rebuild<Mo: Mode>(
 #[inline]
 unsafe fn maybe_resize(t: *mut GHashTable) {
     // SAFETY: `t` is live.
-    let (size, nn, occ) = unsafe { ((*t).size, (*t).nnodes, (*t).noccupied) };
+    let (size, nn, occ) = unsafe { ((*t).size, (*t).nnodes as usize, (*t).noccupied as usize) };
     if (size > nn.saturating_mul(4) && size > 1 << MIN_SHIFT) || size <= occ + occ / 16 {
         // SAFETY: `t` is live.
         unsafe { resize(t, shift_for(nn)) }
@@ -799,7 +838,7 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
             // Fast path: the home slot is empty, or holds the key (one equality call,
             // taken only if the callout left the table as it was). Everything else is
             // out of line, so this path keeps few values alive across the calls.
-            let start = home(h, (*t).shift, (*t).mixed);
+            let start = table_home(t, h);
             let sh = hash_at::<Mo>(b, start);
             if sh == EMPTY {
                 return core::ptr::null_mut();
@@ -823,8 +862,8 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
     }
     // SAFETY: `t` is live and no user code runs here; `start` < size.
     unsafe {
-        let (b, shift) = ((*t).slots, (*t).shift);
-        let start = home(h, shift, (*t).mixed);
+        let b = (*t).slots;
+        let start = table_home(t, h);
         // Fast path: most lookups end at the home slot or the next one (a hit, or an
         // empty slot); both hash words are compared without a branch, so a hit in either
         // takes the same, predictable, way. The rest of the path is walked out of line,
@@ -901,7 +940,7 @@ unsafe fn lookup_custom_walk<K: Keys, Mo: Mode>(
     // pointer is re-read after the probe.
     unsafe {
         let from = (step != 0).then(|| {
-            let start = home(h, (*t).shift, (*t).mixed);
+            let start = table_home(t, h);
             ((start + 1) & ((*t).size - 1), step)
         });
         match probe_from::<K, Mo>(t, key, h, from) {
@@ -951,7 +990,8 @@ struct Ops {
     remove: unsafe fn(*mut GHashTable, gconstpointer) -> gboolean,
 }
 
-fn ops_for(kind: Kind, wide: u8) -> Ops {
+/// The [`Ops`] of every key kind (by [`Kind`]) and width (by `wide`).
+static OPS: [[Ops; 4]; 4] = {
     macro_rules! ops {
         ($k:ty, $m:ty) => {
             Ops {
@@ -961,22 +1001,32 @@ fn ops_for(kind: Kind, wide: u8) -> Ops {
             }
         };
     }
-    macro_rules! pick {
+    macro_rules! widths {
         ($k:ty) => {
-            match wide {
-                0 => ops!($k, M<Small, Small>),
-                1 => ops!($k, M<Big, Small>),
-                2 => ops!($k, M<Small, Big>),
-                _ => ops!($k, M<Big, Big>),
-            }
+            [
+                ops!($k, M<Small, Small>),
+                ops!($k, M<Big, Small>),
+                ops!($k, M<Small, Big>),
+                ops!($k, M<Big, Big>),
+            ]
         };
     }
-    match kind {
-        Kind::Direct => pick!(DirectK),
-        Kind::Int64 => pick!(Int64K),
-        Kind::Str => pick!(StrK),
-        Kind::Custom => pick!(CustomK),
-    }
+    [
+        widths!(DirectK),
+        widths!(Int64K),
+        widths!(StrK),
+        widths!(CustomK),
+    ]
+};
+
+fn ops_for(kind: Kind, wide: u8) -> &'static Ops {
+    let k = match kind {
+        Kind::Direct => 0,
+        Kind::Int64 => 1,
+        Kind::Str => 2,
+        Kind::Custom => 3,
+    };
+    &OPS[k][wide.min(3) as usize]
 }
 
 unsafe fn insert_impl<K: Keys, Mo: Mode>(
@@ -1127,11 +1177,15 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
     let kind = kind_of(hash_func, key_equal);
     // SAFETY: a fresh block of the minimum size.
     let slots = unsafe { alloc_block(1 << MIN_SHIFT, 0) };
-    Box::into_raw(Box::new(GHashTable {
+    let (p, m) = HOME_MOD[MIN_SHIFT as usize];
+    let t = HEADERS.alloc() as *mut GHashTable;
+    let header = GHashTable {
         slots,
         size: 1 << MIN_SHIFT,
-        shift: MIN_SHIFT,
+        shift: MIN_SHIFT as u8,
         mixed: false,
+        home_p: p as u32,
+        home_m: m,
         nnodes: 0,
         noccupied: 0,
         wide: 0,
@@ -1142,8 +1196,15 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
         key_destroy: key_destroy_func,
         value_destroy: value_destroy_func,
         version: 0,
-    }))
+    };
+    // SAFETY: a fresh, unused node of the header pool: size and alignment of the header.
+    unsafe { t.write(header) };
+    t
 }
+
+/// Table headers come from a node pool (as GLib's come from its slice allocator):
+/// exactly their size each, no allocator header.
+static HEADERS: Pool = Pool::new(core::mem::size_of::<GHashTable>());
 
 unsafe fn insert_or_replace(
     t: *mut GHashTable,
@@ -1281,9 +1342,7 @@ unsafe fn detach_all(t: *mut GHashTable) -> (Blk, usize, u8) {
     unsafe {
         let old = ((*t).slots, (*t).size, (*t).wide);
         (*t).slots = alloc_block(1 << MIN_SHIFT, 0);
-        (*t).size = 1 << MIN_SHIFT;
-        (*t).shift = MIN_SHIFT;
-        (*t).mixed = false;
+        set_place(t, MIN_SHIFT, false);
         (*t).wide = 0;
         (*t).ops = ops_for((*t).kind, 0);
         (*t).nnodes = 0;
@@ -1380,7 +1439,7 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_destroy(t: *mut GHashTable) {
             }
         }
         free_block((*t).slots, (*t).size, (*t).wide);
-        drop(Box::from_raw(t));
+        HEADERS.free(t as *mut u8);
     }
 }
 
@@ -1867,6 +1926,13 @@ mod tests {
         }
     }
 
+    /// GLib 2.74 takes 96 bytes for its table header from `g_slice`; `malloc` of 88
+    /// bytes takes a 96-byte chunk (glibc's 8-byte header included).
+    #[test]
+    fn the_table_header_takes_no_more_than_glibs() {
+        assert!(core::mem::size_of::<GHashTable>() <= 88);
+    }
+
     #[test]
     fn sizing_matches_glib_policy() {
         // SAFETY: integer keys.
@@ -2060,7 +2126,8 @@ mod tests {
                     tinyglib_g_hash_table_insert(t, key(i) as gpointer, 1 as gpointer);
                 }
                 assert_eq!(tinyglib_g_hash_table_size(t) as usize, n, "{name}");
-                let (b, wide, shift, mixed) = ((*t).slots, (*t).wide, (*t).shift, (*t).mixed);
+                let (b, wide, shift, mixed) =
+                    ((*t).slots, (*t).wide, (*t).shift as u32, (*t).mixed);
                 let at_home = (0..(*t).size)
                     .filter(|&i| {
                         let h = rt_hash(b, wide, i);

@@ -1,4 +1,5 @@
-//! A small fixed-size node pool for list links (`GSList`, `GList`, `GQueue`): nodes are
+//! A small fixed-size node pool for list links (`GSList`, `GList`, `GQueue`) and hash
+//! table headers: nodes are
 //! carved from 8 KiB slabs and recycled through a free list, so lists cost exactly their
 //! node size per element and neighbouring nodes share cache lines (GLib 2.74 gets the
 //! same from its slice allocator). Slabs are kept for reuse, not returned.
