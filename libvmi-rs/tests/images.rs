@@ -887,6 +887,45 @@ fn pause_caches_and_threads() {
     assert_eq!(handle.join().unwrap(), before);
 }
 
+/// LibVMI trusts a cached translation only while one byte at its physical address can be
+/// read (libvmi-sys shims that read for File images: csrc/v2p_validate.c); otherwise it
+/// drops the entry and walks the page tables again.
+#[test]
+fn cached_translations_are_validated_by_their_physical_page() {
+    let v = Variant::load("nokaslr");
+    let vmi = open(&v);
+    let kpgd = Dtb(v.hex("kpgd").0);
+    let init = v.symbol("init_task");
+    let real = vmi.translate_kv2p(init).unwrap();
+    let offset = init.0 & 0xfff;
+    let page = Va(init.0 - offset);
+    let end = vmi.max_physical_address().0;
+    // A readable page: the cache wins, with the address's offset in the page.
+    for fake in [Pa(0x1000), Pa((end & !0xfff) - 0x1000)] {
+        vmi.add_v2p_cache(page, kpgd, fake);
+        assert_eq!(vmi.translate_kv2p(init).unwrap(), Pa(fake.0 | offset));
+    }
+    // The last byte of the image is readable too.
+    vmi.add_v2p_cache(page, kpgd, Pa((end - 1) & !0xfff));
+    assert_eq!(
+        vmi.translate_kv2p(Va(page.0 | ((end - 1) & 0xfff)))
+            .unwrap(),
+        Pa(end - 1)
+    );
+    // Pages at or past the end of the image cannot be read: the page tables answer.
+    for fake in [Pa(end & !0xfff), Pa(end + 0x1000), Pa(0x7fff_ffff_f000)] {
+        if fake.0 < end {
+            continue;
+        }
+        vmi.add_v2p_cache(page, kpgd, fake);
+        assert_eq!(vmi.translate_kv2p(init).unwrap(), real, "{fake:?}");
+    }
+    // And a cached page that is readable again after the walk stays the real one.
+    assert_eq!(vmi.translate_kv2p(init).unwrap(), real);
+    vmi.flush_v2p_cache(None);
+    assert_eq!(vmi.translate_kv2p(init).unwrap(), real);
+}
+
 #[test]
 fn events_are_refused_on_file_images() {
     let v = Variant::load("nokaslr");

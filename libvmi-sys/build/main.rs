@@ -234,6 +234,17 @@ fn main() {
         &[("memcpy", "libvmi_sys_read_copy")],
         |_| {},
     );
+    // The v2p cache's validating one-byte reads: csrc/v2p_validate.c says why.
+    shim_unit(
+        &mut cc,
+        &mut files,
+        (
+            lib.join("accessors.c"),
+            manifest.join("csrc/v2p_validate.c"),
+        ),
+        &[("vmi_read_8_pa", "libvmi_sys_validate_8_pa")],
+        |_| {},
+    );
     cc.files(&files).compile(ARCHIVE);
 
     if let Some(j) = &json {
