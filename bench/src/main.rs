@@ -8,7 +8,10 @@
 //! until a sample lasts at least [`MIN_SAMPLE`].
 //!
 //! ```text
-//! tinyvmi-bench run     [--images DIR] [--run N]   all workloads, one JSON line each
+//! tinyvmi-bench run     [GROUP...] [--images DIR] [--run N]
+//!                                                  the workloads (of the named groups:
+//!                                                  init ps ksym read_va read_pa v2p),
+//!                                                  one JSON line each
 //! tinyvmi-bench rss     [--images DIR]             peak RSS of init + process listing
 //! tinyvmi-bench profile WORKLOAD PASSES [--images DIR]
 //!                                                  one workload, PASSES times, untimed
@@ -76,7 +79,9 @@ fn real_main() -> Res<()> {
             "--run" => run = it.next().ok_or("--run needs a value")?.parse()?,
             "-h" | "--help" => {
                 println!(
-                    "usage: tinyvmi-bench run|rss|profile WORKLOAD PASSES [--images DIR] [--run N]"
+                    "usage: tinyvmi-bench run [GROUP...] | rss | profile WORKLOAD PASSES | report FILE \
+                     [--images DIR] [--run N]\n  groups: {}",
+                    group_names()
                 );
                 return Ok(());
             }
@@ -93,8 +98,20 @@ fn real_main() -> Res<()> {
     let set = ImageSet::find(images)?;
     match positional.first().map(String::as_str) {
         Some("run") | None => {
+            let groups = &positional[positional.len().min(1)..];
+            if let Some(g) = groups
+                .iter()
+                .find(|g| !WORKLOADS.iter().any(|w| w.group == g.as_str()))
+            {
+                return Err(
+                    format!("unknown workload group {g:?} (one of: {})", group_names()).into(),
+                );
+            }
             let mut out = Emitter { run };
-            for w in WORKLOADS {
+            for w in WORKLOADS
+                .iter()
+                .filter(|w| groups.is_empty() || groups.iter().any(|g| g == w.group))
+            {
                 (w.run)(&set, &mut out)?;
             }
             Ok(())
@@ -235,17 +252,46 @@ fn timed<T>(f: impl FnOnce() -> Res<T>) -> Res<(Duration, T)> {
 
 /// A named workload.
 struct Workload {
+    /// The name `run` selects it by (`ci/bench` interleaves the builds per group).
+    group: &'static str,
     run: fn(&ImageSet, &mut Emitter) -> Res<()>,
+}
+
+/// The group names, space-separated.
+fn group_names() -> String {
+    WORKLOADS
+        .iter()
+        .map(|w| w.group)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The suite, in run order.
 const WORKLOADS: &[Workload] = &[
-    Workload { run: w_init },
-    Workload { run: w_ps },
-    Workload { run: w_ksym },
-    Workload { run: w_read_va },
-    Workload { run: w_read_pa },
-    Workload { run: w_v2p },
+    Workload {
+        group: "init",
+        run: w_init,
+    },
+    Workload {
+        group: "ps",
+        run: w_ps,
+    },
+    Workload {
+        group: "ksym",
+        run: w_ksym,
+    },
+    Workload {
+        group: "read_va",
+        run: w_read_va,
+    },
+    Workload {
+        group: "read_pa",
+        run: w_read_pa,
+    },
+    Workload {
+        group: "v2p",
+        run: w_v2p,
+    },
 ];
 
 /// Initialisation of the KASLR image, with the KASLR scan (`libvmi.conf`) and without
