@@ -18,9 +18,11 @@ python3 - "$target/criterion" "$log" README.md <<'PY'
 import json, os, re, sys
 crit, log, readme = sys.argv[1:4]
 
-def mean_ns(path):
+def median_ns(path):
+    # Criterion's median over its samples: a burst of load from other jobs on a shared
+    # machine hits some samples of one side; the mean takes it in, the median does not.
     with open(path) as f:
-        return json.load(f)["mean"]["point_estimate"]
+        return json.load(f)["median"]["point_estimate"]
 
 rows = []
 for group in sorted(os.listdir(crit)):
@@ -34,7 +36,7 @@ for group in sorted(os.listdir(crit)):
         te = os.path.join(t, p, "new", "estimates.json")
         if not (os.path.exists(ge) and os.path.exists(te)):
             continue
-        gt, tt = mean_ns(ge), mean_ns(te)
+        gt, tt = median_ns(ge), median_ns(te)
         # Per element: hash/tree groups time n operations, the LRU 20000 accesses,
         # slist groups 1000 (append: 200) elements.
         n = int(p) if p else (20000 if group == "page_cache_lru" else (200 if group == "slist_append" else 1000))
@@ -56,6 +58,8 @@ if mem:
 text = open(readme).read()
 new = "<!-- BENCH:BEGIN -->\n" + "\n".join(out) + "\n<!-- BENCH:END -->"
 text = re.sub(r"<!-- BENCH:BEGIN -->.*?<!-- BENCH:END -->", lambda _: new, text, flags=re.S)
-open(readme, "w").write(text)
+tmp = readme + ".tmp"
+open(tmp, "w").write(text)
+os.replace(tmp, readme)
 print("\n".join(out))
 PY
