@@ -569,9 +569,15 @@ fn home(h: u32, shift: u32, mixed: bool) -> usize {
         ((x ^ (x >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - shift)) as usize
     } else {
         let (p, m) = HOME_MOD[shift.min(32) as usize];
-        let low = m.wrapping_mul(h as u64);
-        ((low as u128 * p as u128) >> 64) as usize
+        prime_home(h, p, m)
     }
+}
+
+/// `h mod p` for `m = ceil(2^64 / p)` (see [`home`]).
+#[inline(always)]
+fn prime_home(h: u32, p: u64, m: u64) -> usize {
+    let low = m.wrapping_mul(h as u64);
+    ((low as u128 * p as u128) >> 64) as usize
 }
 
 /// [`home`] for table `t`, from the constants it keeps.
@@ -585,8 +591,7 @@ unsafe fn table_home(t: *const GHashTable, h: u32) -> usize {
         if (*t).mixed {
             home(h, (*t).shift as u32, true)
         } else {
-            let low = (*t).home_m.wrapping_mul(h as u64);
-            ((low as u128 * (*t).home_p as u128) >> 64) as usize
+            prime_home(h, (*t).home_p as u64, (*t).home_m)
         }
     }
 }
@@ -694,11 +699,10 @@ unsafe fn probe_from<K: Keys, Mo: Mode>(
     }
 }
 
-/// Finds an empty slot for hash `h` in a block without tombstones (resize).
+/// Finds an empty slot on the path from home slot `i` in a block of `mask + 1` slots
+/// without tombstones (resize).
 #[inline(always)]
-unsafe fn empty_slot<Mo: Mode>(b: Blk, size: usize, shift: u32, mixed: bool, h: u32) -> usize {
-    let mask = size - 1;
-    let mut i = home(h, shift, mixed);
+unsafe fn empty_slot<Mo: Mode>(b: Blk, mask: usize, mut i: usize) -> usize {
     let mut step = 0;
     // SAFETY: i < size; the block has an empty slot, and the path visits every slot.
     while unsafe { hash_at::<Mo>(b, i) } != EMPTY {
@@ -718,6 +722,8 @@ fn shift_for(nnodes: usize) -> u32 {
 }
 
 /// Rebuilds the table with `1 << shift` slots (drops tombstones). Calls no user code.
+/// Out of line: [`maybe_resize`]'s test runs on every insert and remove.
+#[inline(never)]
 unsafe fn resize(t: *mut GHashTable, shift: u32) {
     // SAFETY: forwarded; the width selects the matching record layout.
     unsafe {
@@ -766,13 +772,19 @@ unsafe fn rebuild<Mo: Mode>(
     mixed: bool,
 ) -> usize {
     let mut at_home = 0;
+    let (p, m) = HOME_MOD[shift.min(32) as usize];
     for i in 0..old_size {
         // SAFETY: i < old_size; j < size.
         unsafe {
             let h = hash_at::<Mo>(old, i);
             if h > TOMBSTONE {
-                let j = empty_slot::<Mo>(slots, size, shift, mixed, h);
-                at_home += usize::from(j == home(h, shift, mixed));
+                let start = if mixed {
+                    home(h, shift, true)
+                } else {
+                    prime_home(h, p, m)
+                };
+                let j = empty_slot::<Mo>(slots, size - 1, start);
+                at_home += usize::from(j == start);
                 set_hash::<Mo>(slots, j, h);
                 set_key::<Mo>(slots, j, key_at::<Mo>(old, i));
                 set_val::<Mo>(slots, j, val_at::<Mo>(old, i));
@@ -782,7 +794,7 @@ unsafe fn rebuild<Mo: Mode>(
     at_home
 }
 
-#[inline]
+#[inline(always)]
 unsafe fn maybe_resize(t: *mut GHashTable) {
     // SAFETY: `t` is live.
     let (size, nn, occ) = unsafe { ((*t).size, (*t).nnodes as usize, (*t).noccupied as usize) };
@@ -2020,6 +2032,57 @@ mod tests {
                     assert_eq!(tinyglib_g_hash_table_size(t) as usize, want, "op {op}");
                     tinyglib_g_hash_table_destroy(t);
                 }
+            }
+        }
+    }
+
+    std::thread_local! {
+        static GROW_FROM: core::cell::Cell<*mut GHashTable> = const { core::cell::Cell::new(core::ptr::null_mut()) };
+    }
+    unsafe extern "C" fn low_byte_hash(k: gconstpointer) -> guint {
+        (k as usize & 0xff) as guint
+    }
+    /// Equality that, once armed, inserts 200 entries into the table under lookup: the
+    /// table is rebuilt (its block freed) while the lookup's fast path waits for the
+    /// answer.
+    unsafe extern "C" fn growing_equal(a: gconstpointer, b: gconstpointer) -> gboolean {
+        let t = GROW_FROM.with(|c| c.replace(core::ptr::null_mut()));
+        if !t.is_null() {
+            for k in 1000..1200usize {
+                // SAFETY: the test's live table.
+                unsafe { tinyglib_g_hash_table_insert(t, k as gpointer, (k * 10) as gpointer) };
+            }
+        }
+        (a == b) as gboolean
+    }
+
+    /// A lookup whose equality call rebuilds the table (a hit in the home slot, and a key
+    /// with the same hash that is not there) answers from the new block, not the value or slot it read before
+    /// the call (Miri checks that the freed block is not read).
+    #[test]
+    fn a_callout_that_rebuilds_the_table_restarts_the_lookup() {
+        for (key, want) in [(5usize, 50usize), (0x105, 0)] {
+            // SAFETY: integer keys and values, no notifiers; the callback touches only the
+            // live table.
+            unsafe {
+                let t = tinyglib_g_hash_table_new(Some(low_byte_hash), Some(growing_equal));
+                for k in 1..=5usize {
+                    tinyglib_g_hash_table_insert(t, k as gpointer, (k * 10) as gpointer);
+                }
+                // Key 0x105 has key 5's hash: the equality function is called for both.
+                let size = (*t).size;
+                assert_eq!(size, 8);
+                GROW_FROM.with(|c| c.set(t));
+                let got = tinyglib_g_hash_table_lookup(t, key as gconstpointer) as usize;
+                GROW_FROM.with(|c| c.set(core::ptr::null_mut()));
+                assert_eq!(got, want, "key {key}");
+                assert!((*t).size > size, "the callout rebuilt the table");
+                assert_eq!(tinyglib_g_hash_table_size(t), 205);
+                assert_eq!(
+                    tinyglib_g_hash_table_lookup(t, 1100 as gconstpointer) as usize,
+                    11000
+                );
+                tinyglib_g_hash_table_destroy(t);
             }
         }
     }
