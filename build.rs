@@ -101,6 +101,7 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=minios/audit/allowlist.txt");
     println!("cargo:rerun-if-changed=libvmi-sys/build");
+    println!("cargo:rerun-if-changed=libvmi-sys/csrc/xen_setmaxmem_guard.h");
 
     let out = env_path("OUT_DIR");
     let manifest = env_path("CARGO_MANIFEST_DIR");
@@ -393,6 +394,7 @@ fn minios(
     );
     let mut b = minios_build(&flags);
     b.include(&csrc)
+        .include(manifest.join("libvmi-sys/csrc"))
         .file(&table)
         .file(csrc.join("dl_static.c"))
         .file(csrc.join("xs_compat.c"))
@@ -488,6 +490,7 @@ fn host(manifest: &Path, gen: &Path, src: &Path, wanted: &[String], parser: &[Pa
     println!("cargo:rustc-env=TINYVMI_DL_TABLE={}", table.display());
     cc::Build::new()
         .include(&csrc)
+        .include(manifest.join("libvmi-sys/csrc"))
         .file(&table)
         .file(csrc.join("dl_static.c"))
         .file(csrc.join("stdio_compat.c"))

@@ -12,29 +12,14 @@
  * Single-threaded by design (Mini-OS has no threads): the error message lives in one
  * static buffer, like dlerror's, and no thread-local storage is used.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "tinyvmi_dl.h"
 
-/*
- * Upstream's driver probe (xen_test, on every vmi_init for Xen) runs xen_destroy on a
- * zero-initialised instance: xc_domain_setmaxmem(xch, 0, 0), i.e. dom0's maximum memory
- * to 0 pages (FLASK denies it to the stub domain with tinyvmi.te; a laxer policy would
- * not). LibVMI never means 0, so the function handed out skips that request, as the host
- * build's libvmi-sys/csrc/xen_guard.c does.
- */
-typedef int (*setmaxmem_fn)(void *xch, uint32_t domid, uint64_t max_memkb);
-
-static setmaxmem_fn upstream_setmaxmem;
-
-static int guarded_setmaxmem(void *xch, uint32_t domid, uint64_t max_memkb)
-{
-    if (max_memkb == 0)
-        return 0;
-    return upstream_setmaxmem(xch, domid, max_memkb);
-}
+/* xc_domain_setmaxmem comes guarded, as in the host build (LibVMI's probe would set
+ * dom0's maximum memory to 0): libvmi-sys/csrc/xen_setmaxmem_guard.h. */
+#include "xen_setmaxmem_guard.h"
 
 /* The one "library" handle: every covered library shares the static namespace. */
 static const char tinyvmi_dl_static_handle[] = "tinyvmi-static";
@@ -78,13 +63,8 @@ void *tinyvmi_dlsym(void *handle, const char *name)
     for (i = 0; name && i < tinyvmi_dl_symbols_len; i++) {
         /* A NULL address: a weak reference (Mini-OS) to a function this Xen release's
          * libraries lack, i.e. what dlsym says on such a libxenctrl. */
-        if (!strcmp(tinyvmi_dl_symbols[i].name, name) && tinyvmi_dl_symbols[i].addr) {
-            if (!strcmp(name, "xc_domain_setmaxmem")) {
-                upstream_setmaxmem = (setmaxmem_fn)tinyvmi_dl_symbols[i].addr;
-                return (void *)guarded_setmaxmem;
-            }
-            return tinyvmi_dl_symbols[i].addr;
-        }
+        if (!strcmp(tinyvmi_dl_symbols[i].name, name) && tinyvmi_dl_symbols[i].addr)
+            return libvmi_sys_guard_xen_function(name, tinyvmi_dl_symbols[i].addr);
     }
     set_error("undefined symbol", name);
     return NULL;
