@@ -17,6 +17,7 @@
 //!                                                  one workload, PASSES times, untimed
 //!                                                  (for `valgrind --tool=callgrind`)
 //! tinyvmi-bench report  FILE                       markdown table from JSON lines
+//! tinyvmi-bench groups                             the workload group names
 //! ```
 //!
 //! The image set is `--images`, else `$TINYVMI_IMAGES`, else the newest complete set under
@@ -79,7 +80,7 @@ fn real_main() -> Res<()> {
             "--run" => run = it.next().ok_or("--run needs a value")?.parse()?,
             "-h" | "--help" => {
                 println!(
-                    "usage: tinyvmi-bench run [GROUP...] | rss | profile WORKLOAD PASSES | report FILE \
+                    "usage: tinyvmi-bench run [GROUP...] | rss | profile WORKLOAD PASSES | report FILE | groups \
                      [--images DIR] [--run N]\n  groups: {}",
                     group_names()
                 );
@@ -93,6 +94,10 @@ fn real_main() -> Res<()> {
             .get(1)
             .ok_or("report needs a file of JSON lines")?;
         print!("{}", report::render(&std::fs::read_to_string(file)?));
+        return Ok(());
+    }
+    if positional.first().map(String::as_str) == Some("groups") {
+        println!("{}", group_names());
         return Ok(());
     }
     let set = ImageSet::find(images)?;

@@ -772,17 +772,12 @@ unsafe fn rebuild<Mo: Mode>(
     mixed: bool,
 ) -> usize {
     let mut at_home = 0;
-    let (p, m) = HOME_MOD[shift.min(32) as usize];
     for i in 0..old_size {
         // SAFETY: i < old_size; j < size.
         unsafe {
             let h = hash_at::<Mo>(old, i);
             if h > TOMBSTONE {
-                let start = if mixed {
-                    home(h, shift, true)
-                } else {
-                    prime_home(h, p, m)
-                };
+                let start = home(h, shift, mixed);
                 let j = empty_slot::<Mo>(slots, size - 1, start);
                 at_home += usize::from(j == start);
                 set_hash::<Mo>(slots, j, h);
@@ -1189,15 +1184,15 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
     let kind = kind_of(hash_func, key_equal);
     // SAFETY: a fresh block of the minimum size.
     let slots = unsafe { alloc_block(1 << MIN_SHIFT, 0) };
-    let (p, m) = HOME_MOD[MIN_SHIFT as usize];
     let t = HEADERS.alloc() as *mut GHashTable;
     let header = GHashTable {
         slots,
-        size: 1 << MIN_SHIFT,
-        shift: MIN_SHIFT as u8,
+        // Set by `set_place` below.
+        size: 0,
+        shift: 0,
         mixed: false,
-        home_p: p as u32,
-        home_m: m,
+        home_p: 0,
+        home_m: 0,
         nnodes: 0,
         noccupied: 0,
         wide: 0,
@@ -1209,8 +1204,12 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
         value_destroy: value_destroy_func,
         version: 0,
     };
-    // SAFETY: a fresh, unused node of the header pool: size and alignment of the header.
-    unsafe { t.write(header) };
+    // SAFETY: a fresh, unused node of the header pool: size and alignment of the header;
+    // then a live table.
+    unsafe {
+        t.write(header);
+        set_place(t, MIN_SHIFT, false);
+    }
     t
 }
 
