@@ -1,12 +1,15 @@
 #!/bin/sh
 # Runs the criterion benchmarks against the real GLib and rewrites the results table in
-# README.md (between the BENCH markers). Takes about 10 minutes on 2 cores.
+# README.md (between the BENCH markers). Takes about 15 minutes on 2 cores.
 #   TINYGLIB_BENCH_MAX=100000 ./bench.sh   # smaller hash tables, quicker
-#   TINYGLIB_BENCH_PASSES=1 ./bench.sh     # one timing pass instead of two
+#   TINYGLIB_BENCH_PASSES=1 ./bench.sh     # one timing pass instead of three
 # Criterion times GLib and tinyglib one after the other, so a burst of load from other
 # jobs lands on one side only. The timing suite therefore runs in passes minutes apart and
-# the table takes, for each side of each row, the lowest of the passes' medians.
-# Extra arguments go to criterion (e.g. a filter such as `hash_direct`).
+# the table takes, for each side of each row, the lowest of the passes' medians. Each
+# benchmark group runs in a process of its own (a group's timings then do not depend on
+# the heap the groups before it left), in the opposite order on every other pass.
+# Extra arguments go to criterion (e.g. a filter such as `hash_direct`) and replace the
+# per-group processes with one.
 set -eu
 cd "$(dirname "$0")"
 target="${CARGO_TARGET_DIR:-$(cd .. && pwd)/target}"
@@ -17,10 +20,20 @@ mkdir -p "$target"
 # free chunks as in use), then the timings.
 GLIBC_TUNABLES=glibc.malloc.tcache_count=0 TINYGLIB_BENCH_MEMORY=1 \
     cargo bench -p tinyglib --bench vs_glib | tee "$log"
-passes=${TINYGLIB_BENCH_PASSES:-2}
+passes=${TINYGLIB_BENCH_PASSES:-3}
+groups=$(cargo bench -p tinyglib --bench vs_glib -- --list | sed -n 's|^\([a-z0-9_]*\)/.*: benchmark$|\1|p' | uniq)
+[ -n "$groups" ] || { echo "bench.sh: error: the benchmark lists no groups" >&2; exit 1; }
 dirs=""
 for pass in $(seq 1 "$passes"); do
-    cargo bench -p tinyglib --bench vs_glib -- "$@" | tee -a "$log"
+    if [ $# -gt 0 ]; then
+        cargo bench -p tinyglib --bench vs_glib -- "$@" | tee -a "$log"
+    else
+        order=$groups
+        [ $((pass % 2)) -eq 1 ] || order=$(printf '%s\n' "$groups" | tac)
+        for group in $order; do
+            cargo bench -p tinyglib --bench vs_glib -- "^$group/" | tee -a "$log"
+        done
+    fi
     rm -rf "$target/criterion-pass$pass"
     cp -r "$target/criterion" "$target/criterion-pass$pass"
     dirs="$dirs $target/criterion-pass$pass"
