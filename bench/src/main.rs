@@ -364,8 +364,9 @@ fn translate_all(vmi: &Vmi, names: &[&str]) -> Res<u64> {
 }
 
 /// Kernel-symbol translation on the nokaslr image:
-/// * `ksym_cold`: LibVMI's own path (symbol cache empty: a linear System.map search per
-///   name), for [`COLD_SYMBOLS`] names spread over the file;
+/// * `ksym_cold`: LibVMI's own path with the symbol cache empty (a System.map search per
+///   name: `libvmi-sys/csrc/sysmap_lookup.c`), for [`COLD_SYMBOLS`] names spread over the
+///   file;
 /// * `ksym_fill`: filling the symbol cache with every System.map name;
 /// * `ksym_warm`: `translate_ksym2v` of every System.map name, cache filled.
 fn w_ksym(set: &ImageSet, out: &mut Emitter) -> Res<()> {

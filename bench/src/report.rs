@@ -73,7 +73,7 @@ const ROWS: &[(&str, &str, f64)] = &[
     ("ps_warm", "process listing, warm (per listing)", 1.0),
     (
         "ksym_cold",
-        "ksym2v, LibVMI's System.map search (per symbol)",
+        "ksym2v, symbol cache empty: System.map search (per symbol)",
         1.0,
     ),
     (

@@ -993,3 +993,134 @@ fn multi_page_virtual_read_crosses_page_boundaries() {
         );
     }
 }
+
+extern "C" {
+    // The Linux OS layer's symbol lookup (libvmi-sys/csrc/sysmap_lookup.c) and upstream's
+    // own, which the shim renames (both inside the LibVMI archive).
+    fn linux_symbol_to_address(
+        vmi: libvmi::sys::vmi_instance_t,
+        symbol: *const std::ffi::c_char,
+        unused: *mut u64,
+        address: *mut u64,
+    ) -> libvmi::sys::status_t;
+    fn libvmi_sys_upstream_linux_symbol_to_address(
+        vmi: libvmi::sys::vmi_instance_t,
+        symbol: *const std::ffi::c_char,
+        unused: *mut u64,
+        address: *mut u64,
+    ) -> libvmi::sys::status_t;
+}
+
+/// `(found, address)` by the shim and by upstream's row-by-row search, for `name`.
+fn both_lookups(vmi: &Vmi, name: &str) -> [(bool, u64); 2] {
+    let c = std::ffi::CString::new(name).unwrap();
+    let (mut a, mut b) = (0u64, 0u64);
+    // SAFETY: a live instance, a NUL-terminated name, out-pointers to locals.
+    let (ra, rb) = unsafe {
+        (
+            linux_symbol_to_address(vmi.as_raw(), c.as_ptr(), std::ptr::null_mut(), &mut a),
+            libvmi_sys_upstream_linux_symbol_to_address(
+                vmi.as_raw(),
+                c.as_ptr(),
+                std::ptr::null_mut(),
+                &mut b,
+            ),
+        )
+    };
+    let ok = libvmi::sys::VMI_SUCCESS;
+    [(ra == ok, a), (rb == ok, b)]
+}
+
+/// The Linux OS layer's System.map lookups (`libvmi-sys/csrc/sysmap_lookup.c`: a search of
+/// the mapped file instead of upstream's row-by-row `fgets`) give upstream's answers: the
+/// same status and address for names from every part of the map, duplicated names (the
+/// first row wins), prefixes, suffixes, absent names, names with whitespace and the empty
+/// name; and, on a copy of the map with unusual rows appended, for each of them, except
+/// where the shim documents that it finds more (a row after one upstream's parser gives up
+/// on).
+#[test]
+fn system_map_lookups_give_upstreams_answers() {
+    for v in Variant::all() {
+        let text = std::fs::read_to_string(v.dir.join("System.map")).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        let mut names: Vec<String> = rows
+            .iter()
+            .step_by(7919)
+            .chain(rows.last())
+            .map(|r| r.split(' ').nth(2).unwrap().to_owned())
+            .collect();
+        let dup = {
+            let mut seen = BTreeSet::new();
+            rows.iter()
+                .map(|r| r.split(' ').nth(2).unwrap())
+                .find(|n| !seen.insert(*n))
+                .expect("System.map names no symbol twice")
+                .to_owned()
+        };
+        names.extend([
+            dup,
+            "init_tas".into(),
+            "nit_task".into(),
+            "init task".into(),
+            "tinyvmi_no_such_symbol".into(),
+            String::new(),
+        ]);
+        let vmi = open(&v);
+        for name in &names {
+            let [shim, upstream] = both_lookups(&vmi, name);
+            assert_eq!(shim, upstream, "{}: {name:?}", v.name);
+        }
+        assert!(both_lookups(&vmi, "init_task")[0].0);
+        drop(vmi);
+
+        // Unusual rows after the real map (init finds what it needs before them).
+        let tmp = tempfile::tempdir().unwrap();
+        let crafted = tmp.path().join("System.map");
+        let extra = [
+            "ffffffff00000010 t tinyvmi_dup\n",
+            "  ffffffff00000030 T tinyvmi_leading_space\n",
+            "ffffffff00000040\tT\ttinyvmi_tabs\n",
+            "ffffffff00000050 T tinyvmi_crlf\r\n",
+            "ffffffff00000060 T tinyvmi_four fields\n",
+            "ffffffff00000070 T  tinyvmi_two_spaces\n",
+            "tinyvmi_field0 T x\n",
+            "ffffffff00000080 tinyvmi_field1 y\n",
+            "ffffffff00000020 t tinyvmi_dup\n",
+            "ffffffff00000090 T tinyvmi_suffix_tinyvmi_dup\n",
+            &format!("ffffffff000000a0 T tinyvmi_long_row {}\n", "x".repeat(600)),
+            "ffffffff000000b0 T tinyvmi_after_long\n",
+        ];
+        std::fs::write(&crafted, format!("{text}{}", extra.concat())).unwrap();
+        let mut map = v.config_map(true);
+        map.set("sysmap", crafted.clone());
+        let vmi = Vmi::file(&v.image).config(Config::Map(map)).init().unwrap();
+        let k = v.hex("kaslr_offset").0;
+        for (name, want) in [
+            ("tinyvmi_dup", Some(0xffffffff00000010)),
+            ("tinyvmi_leading_space", None),
+            ("T", Some(0)),
+            ("tinyvmi_tabs", Some(0xffffffff00000040)),
+            ("tinyvmi_crlf", Some(0xffffffff00000050)),
+            ("tinyvmi_four", Some(0xffffffff00000060)),
+            ("fields", None),
+            ("tinyvmi_two_spaces", Some(0xffffffff00000070)),
+            ("tinyvmi_field0", None),
+            ("tinyvmi_field1", None),
+            ("tinyvmi_long_row", Some(0xffffffff000000a0)),
+        ] {
+            let [shim, upstream] = both_lookups(&vmi, name);
+            assert_eq!(shim, upstream, "{}: {name:?}", v.name);
+            assert_eq!(
+                shim.0.then_some(shim.1),
+                want.map(|a: u64| a.wrapping_add(k)),
+                "{}: {name:?}",
+                v.name
+            );
+        }
+        // Upstream reads the 600-byte row in pieces and gives up at the second (one
+        // field): it finds no name after it. The shim does.
+        let [shim, upstream] = both_lookups(&vmi, "tinyvmi_after_long");
+        assert_eq!(shim, (true, 0xffffffff000000b0u64.wrapping_add(k)));
+        assert!(!upstream.0);
+    }
+}

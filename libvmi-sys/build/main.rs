@@ -245,6 +245,20 @@ fn main() {
         &[("vmi_read_8_pa", "libvmi_sys_validate_8_pa")],
         |_| {},
     );
+    // The Linux OS layer's System.map lookups: csrc/sysmap_lookup.c says why.
+    shim_unit(
+        &mut cc,
+        &mut files,
+        (
+            lib.join("os/linux/symbols.c"),
+            manifest.join("csrc/sysmap_lookup.c"),
+        ),
+        &[(
+            "linux_symbol_to_address",
+            "libvmi_sys_upstream_linux_symbol_to_address",
+        )],
+        |_| {},
+    );
     cc.files(&files).compile(ARCHIVE);
 
     if let Some(j) = &json {
