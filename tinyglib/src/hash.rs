@@ -775,6 +775,7 @@ unsafe fn resize_as<Mo: Mode>(t: *mut GHashTable, shift: u32) {
         (*t).slots = slots;
         set_place(t, shift, mixed);
         (*t).noccupied = n as u32;
+        select_ops(t);
     }
 }
 
@@ -815,6 +816,15 @@ unsafe fn maybe_resize(t: *mut GHashTable) {
     if (size > nn.saturating_mul(4) && size > 1 << MIN_SHIFT) || size <= occ + occ / 16 {
         // SAFETY: `t` is live.
         unsafe { resize(t, shift_for(nn)) }
+    } else {
+        // An insert or remove moved the count by one: it crossed the one-slot limit if
+        // it now stands at the limit or one below.
+        // SAFETY: `t` is live.
+        let limit = NARROW_BELOW[unsafe { (*t).shift } as usize & 63] as usize;
+        if nn.wrapping_sub(limit).wrapping_add(1) <= 1 {
+            // SAFETY: `t` is live.
+            unsafe { select_ops(t) }
+        }
     }
 }
 
@@ -835,7 +845,7 @@ unsafe fn widen(t: *mut GHashTable, wide: u8) {
         free_block(old, size, old_wide);
         (*t).slots = slots;
         (*t).wide = wide;
-        (*t).ops = ops_for((*t).kind, wide);
+        select_ops(t);
     }
 }
 
@@ -847,10 +857,14 @@ fn needs_wide(key: usize, value: usize) -> u8 {
 // ---------------------------------------------------------------------------------------
 // Operations.
 
-/// The lookup specialised for one key kind and storage width; the table keeps a
-/// pointer to the right instance (`ops`), so a lookup is one predictable
-/// indirect call into a small loop.
-unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer) -> gpointer {
+/// The lookup specialised for one key kind, storage width and fast path (`NARROW`: the
+/// home slot only, see [`NARROW_BELOW`]; else the home slot and the next one); the table
+/// keeps a pointer to the right instance (`ops`, see [`select_ops`]), so a lookup is one
+/// predictable indirect call into a small loop.
+unsafe fn lookup_impl<K: Keys, Mo: Mode, const NARROW: bool>(
+    t: *mut GHashTable,
+    key: gconstpointer,
+) -> gpointer {
     // SAFETY: `t` is live; `key` is valid for its hash function.
     let h = slot_hash(unsafe { K::hash(t, key) });
     if K::CALLS_OUT {
@@ -890,9 +904,9 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
     unsafe {
         let b = (*t).slots;
         let start = table_home(t, h);
-        if (*t).nnodes < NARROW_BELOW[(*t).shift as usize & 63] {
-            // A small table, less than 7/10 full: compare the home slot only (see
-            // [`NARROW_BELOW`]); the rest of the path is out of line.
+        if NARROW {
+            // A small table, less than 7/10 full: compare the home slot only; the rest
+            // of the path is out of line.
             let h0 = hash_at::<Mo>(b, start);
             let v = val_at::<Mo>(b, start);
             let stored =
@@ -910,9 +924,8 @@ unsafe fn lookup_impl<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer)
     }
 }
 
-/// [`lookup_impl`]'s fast path for tables that compare the home slot and the next one;
-/// out of line, so the one-slot path saves no registers.
-#[inline(never)]
+/// [`lookup_impl`]'s fast path for tables that compare the home slot and the next one.
+#[inline(always)]
 unsafe fn lookup_pair<K: Keys, Mo: Mode>(
     t: *mut GHashTable,
     b: Blk,
@@ -1048,15 +1061,23 @@ struct Ops {
     remove: unsafe fn(*mut GHashTable, gconstpointer) -> gboolean,
 }
 
-/// The [`Ops`] of every key kind (by [`Kind`]) and width (by `wide`).
-static OPS: [[Ops; 4]; 4] = {
+/// The [`Ops`] of every key kind (by [`Kind`]), width (by `wide`) and lookup fast path
+/// (one slot or two, see [`NARROW_BELOW`]).
+static OPS: [[[Ops; 2]; 4]; 4] = {
     macro_rules! ops {
         ($k:ty, $m:ty) => {
-            Ops {
-                lookup: lookup_impl::<$k, $m>,
-                insert: insert_entry::<$k, $m>,
-                remove: remove_entry::<$k, $m>,
-            }
+            [
+                Ops {
+                    lookup: lookup_impl::<$k, $m, false>,
+                    insert: insert_entry::<$k, $m>,
+                    remove: remove_entry::<$k, $m>,
+                },
+                Ops {
+                    lookup: lookup_impl::<$k, $m, true>,
+                    insert: insert_entry::<$k, $m>,
+                    remove: remove_entry::<$k, $m>,
+                },
+            ]
         };
     }
     macro_rules! widths {
@@ -1077,14 +1098,25 @@ static OPS: [[Ops; 4]; 4] = {
     ]
 };
 
-fn ops_for(kind: Kind, wide: u8) -> &'static Ops {
-    let k = match kind {
-        Kind::Direct => 0,
-        Kind::Int64 => 1,
-        Kind::Str => 2,
-        Kind::Custom => 3,
-    };
-    &OPS[k][wide.min(3) as usize]
+/// Points table `t` at the [`Ops`] for its kind, width, size and entry count: the
+/// one-slot lookup while it has fewer than [`NARROW_BELOW`] entries for its size. Called
+/// whenever one of them changes (within one entry: see [`maybe_resize`]); a table left
+/// on the other lookup still finds every key, only a little slower.
+///
+/// # Safety
+/// `t` is a live table.
+unsafe fn select_ops(t: *mut GHashTable) {
+    // SAFETY: `t` is live; fields are read by value.
+    unsafe {
+        let k = match (*t).kind {
+            Kind::Direct => 0,
+            Kind::Int64 => 1,
+            Kind::Str => 2,
+            Kind::Custom => 3,
+        };
+        let narrow = (*t).nnodes < NARROW_BELOW[(*t).shift as usize & 63];
+        (*t).ops = &OPS[k][(*t).wide.min(3) as usize][narrow as usize];
+    }
 }
 
 unsafe fn insert_impl<K: Keys, Mo: Mode>(
@@ -1248,7 +1280,8 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
         noccupied: 0,
         wide: 0,
         kind,
-        ops: ops_for(kind, 0),
+        // Set by `select_ops` below.
+        ops: &OPS[0][0][0],
         hash_func,
         key_equal,
         key_destroy: key_destroy_func,
@@ -1260,6 +1293,7 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
     unsafe {
         t.write(header);
         set_place(t, MIN_SHIFT, false);
+        select_ops(t);
     }
     t
 }
@@ -1406,9 +1440,9 @@ unsafe fn detach_all(t: *mut GHashTable) -> (Blk, usize, u8) {
         (*t).slots = alloc_block(1 << MIN_SHIFT, 0);
         set_place(t, MIN_SHIFT, false);
         (*t).wide = 0;
-        (*t).ops = ops_for((*t).kind, 0);
         (*t).nnodes = 0;
         (*t).noccupied = 0;
+        select_ops(t);
         (*t).version = (*t).version.wrapping_add(1);
         old
     }
@@ -1643,6 +1677,7 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_foreach_remove(
         }
         if removed > 0 {
             (*t).version = (*t).version.wrapping_add(1);
+            select_ops(t);
             maybe_resize(t);
         }
         removed
@@ -1853,6 +1888,7 @@ mod tests {
                     narrow,
                     (*t).size <= 16384 && (nn as usize) * 10 < (*t).size * 7
                 );
+                assert_on_its_lookup(t);
                 seen[narrow as usize] = true;
                 for i in 0..n / 2 {
                     assert_eq!(
@@ -1871,6 +1907,61 @@ mod tests {
             }
         }
         assert!(cfg!(miri) || seen == [true; 2]);
+    }
+
+    /// Asserts that table `t` uses the lookup [`select_ops`] would choose now.
+    ///
+    /// # Safety
+    /// `t` is a live table.
+    unsafe fn assert_on_its_lookup(t: *mut GHashTable) {
+        // SAFETY: `t` is live.
+        unsafe {
+            let narrow = (*t).nnodes < NARROW_BELOW[(*t).shift as usize & 63];
+            let k = match (*t).kind {
+                Kind::Direct => 0,
+                Kind::Int64 => 1,
+                Kind::Str => 2,
+                Kind::Custom => 3,
+            };
+            let want = &OPS[k][(*t).wide as usize][narrow as usize];
+            assert!(
+                core::ptr::eq((*t).ops, want),
+                "{} entries in {} slots",
+                (*t).nnodes,
+                (*t).size
+            );
+        }
+    }
+
+    unsafe extern "C" fn is_odd(k: gpointer, _v: gpointer, _u: gpointer) -> gboolean {
+        (k as usize % 2) as gboolean
+    }
+
+    /// The table switches between the one-slot and the two-slot lookup as inserts and
+    /// removes move its entry count across the limit, both ways, and after
+    /// `foreach_remove`, `remove_all` and widening.
+    #[test]
+    fn the_lookup_follows_the_entry_count() {
+        let n = if cfg!(miri) { 100 } else { 1800 };
+        // SAFETY: integer keys, no notifiers.
+        unsafe {
+            let t = tinyglib_g_hash_table_new(None, None);
+            for i in 0..n {
+                tinyglib_g_hash_table_insert(t, i as gpointer, i as gpointer);
+                assert_on_its_lookup(t);
+            }
+            for i in (0..n).rev().step_by(3) {
+                tinyglib_g_hash_table_remove(t, i as gconstpointer);
+                assert_on_its_lookup(t);
+            }
+            tinyglib_g_hash_table_foreach_remove(t, Some(is_odd), core::ptr::null_mut());
+            assert_on_its_lookup(t);
+            tinyglib_g_hash_table_insert(t, 2 as gpointer, usize::MAX as gpointer);
+            assert_on_its_lookup(t);
+            tinyglib_g_hash_table_remove_all(t);
+            assert_on_its_lookup(t);
+            tinyglib_g_hash_table_destroy(t);
+        }
     }
 
     #[test]
