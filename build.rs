@@ -56,6 +56,10 @@ const DL_FILES: &[&str] = &[
     "driver/xen/xen.c",
 ];
 
+/// Compiled with `linux_symbol_to_address` renamed: the lookups go to
+/// `libvmi-sys/csrc/sysmap_lookup.c` (as in `libvmi-sys`).
+const SYSMAP_FILE: &str = "os/linux/symbols.c";
+
 /// What Mini-OS's xenstore lacks and `minios/csrc/xs_compat.c` provides.
 const XS_COMPAT: &[&str] = &["xs_open", "xs_close", "xs_is_domain_introduced"];
 
@@ -102,6 +106,7 @@ fn main() {
     println!("cargo:rerun-if-changed=minios/audit/allowlist.txt");
     println!("cargo:rerun-if-changed=libvmi-sys/build");
     println!("cargo:rerun-if-changed=libvmi-sys/csrc/xen_setmaxmem_guard.h");
+    println!("cargo:rerun-if-changed=libvmi-sys/csrc/sysmap_lookup.c");
 
     let out = env_path("OUT_DIR");
     let manifest = env_path("CARGO_MANIFEST_DIR");
@@ -373,9 +378,26 @@ fn minios(
         );
     }
     files.extend(parser.iter().cloned());
+    // The Linux OS layer's System.map lookups search the registered blob in place
+    // (libvmi-sys/csrc/sysmap_lookup.c; upstream fgets the stream from the top per name).
+    let symbols = lib.join(SYSMAP_FILE);
+    files.retain(|f| *f != symbols);
     let mut b = minios_build(&flags);
     common(&mut b);
     b.files(&files).compile("tinyvmi_libvmi");
+    let mut b = minios_build(&flags);
+    common(&mut b);
+    b.define(
+        "linux_symbol_to_address",
+        Some("libvmi_sys_upstream_linux_symbol_to_address"),
+    )
+    .file(&symbols)
+    .compile("tinyvmi_symbols");
+    let mut b = minios_build(&flags);
+    common(&mut b);
+    b.define("LIBVMI_SYS_SYSMAP_BLOBS", None)
+        .file(manifest.join("libvmi-sys/csrc/sysmap_lookup.c"))
+        .compile("tinyvmi_sysmap");
 
     // The files that see the loader, with it renamed to the static resolver.
     let mut b = minios_build(&flags);

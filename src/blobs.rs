@@ -217,3 +217,37 @@ pub extern "C" fn tinyvmi_register_xen_version(major: c_uint, minor: c_uint) -> 
     register_xen_version(major, minor);
     0
 }
+
+/// C: `const void *tinyvmi_blob_get(const char *name, size_t *len)`: the bytes of the
+/// blob `name` (their length in `*len`), or NULL if there is none. The Mini-OS archive's
+/// System.map lookups (`libvmi-sys/csrc/sysmap_lookup.c`) search the blob in place.
+///
+/// ```
+/// use tinyvmi::blobs::tinyvmi_blob_get;
+/// static MAP: &[u8] = b"ffffffff81000000 T _text\n";
+/// tinyvmi::blobs::register("/maps/get-example", MAP).unwrap();
+/// let mut len = 0;
+/// // SAFETY: a NUL-terminated name and a valid out-pointer.
+/// let p = unsafe { tinyvmi_blob_get(c"/maps/get-example".as_ptr(), &mut len) };
+/// assert_eq!((p.cast::<u8>(), len), (MAP.as_ptr(), MAP.len()));
+/// assert!(unsafe { tinyvmi_blob_get(c"/maps/none".as_ptr(), &mut len) }.is_null());
+/// ```
+///
+/// # Safety
+/// `name` must be NULL or a NUL-terminated string; `len` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn tinyvmi_blob_get(name: *const c_char, len: *mut usize) -> *const c_void {
+    if name.is_null() || len.is_null() {
+        return core::ptr::null();
+    }
+    // SAFETY: per the contract above.
+    let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+    match get_bytes(name) {
+        Some(data) => {
+            // SAFETY: `len` is writable (contract).
+            unsafe { *len = data.len() };
+            data.as_ptr().cast()
+        }
+        None => core::ptr::null(),
+    }
+}

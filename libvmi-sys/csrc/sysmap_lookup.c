@@ -8,7 +8,8 @@
  * row character by character up to 500 bytes: about 20 ms and 170 M instructions for a
  * name near the end of a 94 000-row map (tinyvmi-bench's ksym_cold), and every name that
  * is absent (init tries init_level4_pgt before init_top_pgt) costs a whole pass. Here the
- * file is mapped and searched for the name with memmem; a hit counts only where upstream's
+ * file is mapped and searched for the name (Boyer-Moore-Horspool: Mini-OS's newlib has no
+ * memmem); a hit counts only where upstream's
  * row parser would see it: the third field of its row (fields split at runs of
  * isspace(), a leading run counting as a separator), the row no longer than the 499
  * bytes fgets reads at once. The first such row in the file wins and its first field is
@@ -19,17 +20,21 @@
  * before the hit are not checked for length: System.map has no such rows).
  * Without a System.map (JSON profile), or when the file cannot be mapped, upstream's
  * function runs, error messages included.
+ *
+ * The Mini-OS archive compiles this file with LIBVMI_SYS_SYSMAP_BLOBS (root build.rs): a
+ * stub domain has no files, and the System.map is a registered blob (src/blobs.rs), searched
+ * in place.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* memmem */
-#endif
 #include <ctype.h>
-#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef LIBVMI_SYS_SYSMAP_BLOBS
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include "private.h"
 #include "os/linux/linux.h"
@@ -40,11 +45,28 @@ status_t libvmi_sys_upstream_linux_symbol_to_address(vmi_instance_t vmi, const c
 /* The longest row upstream's fgets(row, 500, f) reads in one piece (without its NUL). */
 #define ROW_MAX 499
 
+/* The first `n` bytes at or after `p` (before `end`) equal to `needle`, or NULL; `skip` is
+ * the Horspool table of the needle. */
+static const char *find_bytes(const char *p, const char *end, const char *needle, size_t n,
+                              const uint16_t skip[256])
+{
+    unsigned char last = (unsigned char)needle[n - 1];
+
+    while ((size_t)(end - p) >= n) {
+        unsigned char c = (unsigned char)p[n - 1];
+        if (c == last && memcmp(p, needle, n - 1) == 0)
+            return p;
+        p += skip[c];
+    }
+    return NULL;
+}
+
 /* 1: `symbol` found, its address in *address; 0: not in the map; -1: ask upstream. */
 static int sysmap_find(const char *map, size_t len, const char *symbol, addr_t *address)
 {
-    size_t n = strlen(symbol);
+    size_t n = strlen(symbol), i;
     const char *p = map, *end = map + len, *q;
+    uint16_t skip[256];
 
     if (n == 0 || n > ROW_MAX)
         return -1;
@@ -52,7 +74,11 @@ static int sysmap_find(const char *map, size_t len, const char *symbol, addr_t *
         if (isspace((unsigned char)*q))
             return 0;
     }
-    while ((p = memmem(p, (size_t)(end - p), symbol, n)) != NULL) {
+    for (i = 0; i < 256; i++)
+        skip[i] = (uint16_t)n;
+    for (i = 0; i + 1 < n; i++)
+        skip[(unsigned char)symbol[i]] = (uint16_t)(n - 1 - i);
+    while ((p = find_bytes(p, end, symbol, n, skip)) != NULL) {
         const char *hit = p, *row = hit;
         int seps = 0;
 
@@ -82,28 +108,57 @@ static int sysmap_find(const char *map, size_t len, const char *symbol, addr_t *
     return 0;
 }
 
+#ifdef LIBVMI_SYS_SYSMAP_BLOBS
+const void *tinyvmi_blob_get(const char *name, size_t *len);
+
+/* The bytes of the System.map at `path` (NULL: ask upstream), and how to give them back. */
+static const char *sysmap_bytes(const char *path, size_t *len)
+{
+    return tinyvmi_blob_get(path, len);
+}
+
+static void sysmap_release(const char *map, size_t len)
+{
+    (void)map;
+    (void)len;
+}
+#else
+static const char *sysmap_bytes(const char *path, size_t *len)
+{
+    struct stat st;
+    void *map = MAP_FAILED;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        *len = (size_t)st.st_size;
+        map = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    close(fd);
+    return map == MAP_FAILED ? NULL : map;
+}
+
+static void sysmap_release(const char *map, size_t len)
+{
+    munmap((void *)map, len);
+}
+#endif
+
 status_t linux_symbol_to_address(vmi_instance_t vmi, const char *symbol, addr_t *unused,
                                  addr_t *address)
 {
     linux_instance_t linux_instance = vmi ? vmi->os_data : NULL;
-    struct stat st;
-    void *map;
-    int fd, found;
+    const char *map;
+    size_t len = 0;
+    int found;
     addr_t a = 0;
 
-    if (!linux_instance || !linux_instance->sysmap || !*linux_instance->sysmap || !symbol)
+    if (!linux_instance || !linux_instance->sysmap || !*linux_instance->sysmap || !symbol ||
+        !(map = sysmap_bytes(linux_instance->sysmap, &len)))
         return libvmi_sys_upstream_linux_symbol_to_address(vmi, symbol, unused, address);
-    fd = open(linux_instance->sysmap, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return libvmi_sys_upstream_linux_symbol_to_address(vmi, symbol, unused, address);
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-        (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
-        close(fd);
-        return libvmi_sys_upstream_linux_symbol_to_address(vmi, symbol, unused, address);
-    }
-    close(fd);
-    found = sysmap_find(map, (size_t)st.st_size, symbol, &a);
-    munmap(map, (size_t)st.st_size);
+    found = sysmap_find(map, len, symbol, &a);
+    sysmap_release(map, len);
     if (found < 0)
         return libvmi_sys_upstream_linux_symbol_to_address(vmi, symbol, unused, address);
     if (!found)
