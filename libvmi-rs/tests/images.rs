@@ -1011,6 +1011,16 @@ extern "C" {
     ) -> libvmi::sys::status_t;
 }
 
+/// `(found, address)` by the shim alone, for `name`.
+fn shim_lookup(vmi: &Vmi, name: &str) -> (bool, u64) {
+    let c = std::ffi::CString::new(name).unwrap();
+    let mut a = 0u64;
+    // SAFETY: a live instance, a NUL-terminated name, an out-pointer to a local.
+    let r =
+        unsafe { linux_symbol_to_address(vmi.as_raw(), c.as_ptr(), std::ptr::null_mut(), &mut a) };
+    (r == libvmi::sys::VMI_SUCCESS, a)
+}
+
 /// `(found, address)` by the shim and by upstream's row-by-row search, for `name`.
 fn both_lookups(vmi: &Vmi, name: &str) -> [(bool, u64); 2] {
     let c = std::ffi::CString::new(name).unwrap();
@@ -1071,6 +1081,40 @@ fn system_map_lookups_give_upstreams_answers() {
             assert_eq!(shim, upstream, "{}: {name:?}", v.name);
         }
         assert!(both_lookups(&vmi, "init_task")[0].0);
+        // The shim reads 64 KiB blocks of whole rows: the rows that straddle a block's end
+        // (carried to the next block) and the last row of each block, against the map's
+        // first row of each name.
+        let k = v.hex("kaslr_offset").0;
+        let mut first = std::collections::HashMap::new();
+        for r in &rows {
+            let mut f = r.split(' ');
+            let addr = u64::from_str_radix(f.next().unwrap(), 16).unwrap();
+            first.entry(f.nth(1).unwrap()).or_insert(addr);
+        }
+        let (bytes, mut start, mut edge_rows) = (text.as_bytes(), 0, 0);
+        while start + 65536 < bytes.len() {
+            let end = start
+                + bytes[start..start + 65536]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .unwrap()
+                + 1;
+            for row in [
+                &text[text[..end - 1].rfind('\n').map_or(0, |i| i + 1)..end - 1],
+                text[end..].lines().next().unwrap(),
+            ] {
+                let name = row.split(' ').nth(2).unwrap();
+                assert_eq!(
+                    shim_lookup(&vmi, name),
+                    (true, first[name].wrapping_add(k)),
+                    "{}: {name:?}",
+                    v.name
+                );
+                edge_rows += 1;
+            }
+            start = end;
+        }
+        assert!(edge_rows >= 100, "{edge_rows}");
         drop(vmi);
 
         // Unusual rows after the real map (init finds what it needs before them).
@@ -1094,7 +1138,6 @@ fn system_map_lookups_give_upstreams_answers() {
         let mut map = v.config_map(true);
         map.set("sysmap", crafted.clone());
         let vmi = Vmi::file(&v.image).config(Config::Map(map)).init().unwrap();
-        let k = v.hex("kaslr_offset").0;
         for (name, want) in [
             ("tinyvmi_dup", Some(0xffffffff00000010)),
             ("tinyvmi_leading_space", None),

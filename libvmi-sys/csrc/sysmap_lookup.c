@@ -8,9 +8,11 @@
  * row character by character up to 500 bytes: about 20 ms and 170 M instructions for a
  * name near the end of a 94 000-row map (tinyvmi-bench's ksym_cold), and every name that
  * is absent (init tries init_level4_pgt before init_top_pgt) costs a whole pass. Here the
- * file is mapped and searched for the name (Boyer-Moore-Horspool: Mini-OS's newlib has no
- * memmem); a hit counts only where upstream's
- * row parser would see it: the third field of its row (fields split at runs of
+ * file is read in 64 KiB blocks of whole rows and each block searched for the name
+ * (Boyer-Moore-Horspool: Mini-OS's newlib has no memmem; not mapped: a mapping would count
+ * the file in the process's resident set and turn a file truncated meanwhile into SIGBUS).
+ * A hit counts only where upstream's row parser would see it: the third field of its row
+ * (fields split at runs of
  * isspace(), a leading run counting as a separator), the row no longer than the 499
  * bytes fgets reads at once. The first such row in the file wins and its first field is
  * the address (strtoull base 16), as upstream; a name with whitespace is in no row.
@@ -18,8 +20,8 @@
  * separator runs (an empty line, for one) and finds no name after it; a hit in a row longer
  * than 499 bytes, which upstream would read in pieces, is left to upstream's code (rows
  * before the hit are not checked for length: System.map has no such rows).
- * Without a System.map (JSON profile), or when the file cannot be mapped, upstream's
- * function runs, error messages included.
+ * Without a System.map (JSON profile), when the file cannot be opened or read, or has a row
+ * longer than a block, upstream's function runs, error messages included.
  *
  * The Mini-OS archive compiles this file with LIBVMI_SYS_SYSMAP_BLOBS (root build.rs): a
  * stub domain has no files, and the System.map is a registered blob (src/blobs.rs), searched
@@ -30,9 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #ifndef LIBVMI_SYS_SYSMAP_BLOBS
+#include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -111,37 +112,61 @@ static int sysmap_find(const char *map, size_t len, const char *symbol, addr_t *
 #ifdef LIBVMI_SYS_SYSMAP_BLOBS
 const void *tinyvmi_blob_get(const char *name, size_t *len);
 
-/* The bytes of the System.map at `path` (NULL: ask upstream), and how to give them back. */
-static const char *sysmap_bytes(const char *path, size_t *len)
+/* sysmap_find over the System.map at `path`: here a registered blob, searched in place. */
+static int sysmap_search(const char *path, const char *symbol, addr_t *address)
 {
-    return tinyvmi_blob_get(path, len);
-}
+    size_t len = 0;
+    const char *map = tinyvmi_blob_get(path, &len);
 
-static void sysmap_release(const char *map, size_t len)
-{
-    (void)map;
-    (void)len;
+    return map ? sysmap_find(map, len, symbol, address) : -1;
 }
 #else
-static const char *sysmap_bytes(const char *path, size_t *len)
+/* sysmap_find over the System.map at `path`, a block of whole rows at a time. */
+static int sysmap_search(const char *path, const char *symbol, addr_t *address)
 {
-    struct stat st;
-    void *map = MAP_FAILED;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    enum { BLOCK = 64 * 1024 };
+    size_t have = 0, rows;
+    int found = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *buf;
 
     if (fd < 0)
-        return NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        *len = (size_t)st.st_size;
-        map = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+        return -1;
+    if (!(buf = malloc(BLOCK))) {
+        close(fd);
+        return -1;
     }
+    for (;;) {
+        ssize_t got = read(fd, buf + have, BLOCK - have);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            found = -1;
+            break;
+        }
+        have += (size_t)got;
+        /* Whole rows: up to the last newline, or everything at the end of the file. */
+        rows = have;
+        if (got > 0) {
+            while (rows > 0 && buf[rows - 1] != '\n')
+                rows--;
+            if (rows == 0) {
+                if (have == BLOCK) {
+                    found = -1; /* a row longer than a block */
+                    break;
+                }
+                continue;
+            }
+        }
+        if (rows > 0 && (found = sysmap_find(buf, rows, symbol, address)) != 0)
+            break;
+        if (got == 0)
+            break;
+        memmove(buf, buf + rows, have - rows);
+        have -= rows;
+    }
+    free(buf);
     close(fd);
-    return map == MAP_FAILED ? NULL : map;
-}
-
-static void sysmap_release(const char *map, size_t len)
-{
-    munmap((void *)map, len);
+    return found;
 }
 #endif
 
@@ -149,16 +174,12 @@ status_t linux_symbol_to_address(vmi_instance_t vmi, const char *symbol, addr_t 
                                  addr_t *address)
 {
     linux_instance_t linux_instance = vmi ? vmi->os_data : NULL;
-    const char *map;
-    size_t len = 0;
     int found;
     addr_t a = 0;
 
-    if (!linux_instance || !linux_instance->sysmap || !*linux_instance->sysmap || !symbol ||
-        !(map = sysmap_bytes(linux_instance->sysmap, &len)))
+    if (!linux_instance || !linux_instance->sysmap || !*linux_instance->sysmap || !symbol)
         return libvmi_sys_upstream_linux_symbol_to_address(vmi, symbol, unused, address);
-    found = sysmap_find(map, len, symbol, &a);
-    sysmap_release(map, len);
+    found = sysmap_search(linux_instance->sysmap, symbol, &a);
     if (found < 0)
         return libvmi_sys_upstream_linux_symbol_to_address(vmi, symbol, unused, address);
     if (!found)
