@@ -1081,7 +1081,7 @@ fn system_map_lookups_give_upstreams_answers() {
             assert_eq!(shim, upstream, "{}: {name:?}", v.name);
         }
         assert!(both_lookups(&vmi, "init_task")[0].0);
-        // The shim reads 64 KiB blocks of whole rows: the rows that straddle a block's end
+        // The shim reads 32 KiB blocks of whole rows: the rows that straddle a block's end
         // (carried to the next block) and the last row of each block, against the map's
         // first row of each name.
         let k = v.hex("kaslr_offset").0;
@@ -1092,9 +1092,9 @@ fn system_map_lookups_give_upstreams_answers() {
             first.entry(f.nth(1).unwrap()).or_insert(addr);
         }
         let (bytes, mut start, mut edge_rows) = (text.as_bytes(), 0, 0);
-        while start + 65536 < bytes.len() {
+        while start + 32768 < bytes.len() {
             let end = start
-                + bytes[start..start + 65536]
+                + bytes[start..start + 32768]
                     .iter()
                     .rposition(|&b| b == b'\n')
                     .unwrap()

@@ -8,7 +8,7 @@
  * row character by character up to 500 bytes: about 20 ms and 170 M instructions for a
  * name near the end of a 94 000-row map (tinyvmi-bench's ksym_cold), and every name that
  * is absent (init tries init_level4_pgt before init_top_pgt) costs a whole pass. Here the
- * file is read in 64 KiB blocks of whole rows and each block searched for the name
+ * file is read in 32 KiB blocks of whole rows and each block searched for the name
  * (Boyer-Moore-Horspool: Mini-OS's newlib has no memmem; not mapped: a mapping would count
  * the file in the process's resident set and turn a file truncated meanwhile into SIGBUS).
  * A hit counts only where upstream's row parser would see it: the third field of its row
@@ -121,20 +121,18 @@ static int sysmap_search(const char *path, const char *symbol, addr_t *address)
     return map ? sysmap_find(map, len, symbol, address) : -1;
 }
 #else
-/* sysmap_find over the System.map at `path`, a block of whole rows at a time. */
+/* sysmap_find over the System.map at `path`, a block of whole rows at a time. The block
+ * is on the stack (no allocation per lookup), aligned so that the copies of a block's
+ * tail cost the same in every process (glibc's memmove varies with alignment). */
 static int sysmap_search(const char *path, const char *symbol, addr_t *address)
 {
-    enum { BLOCK = 64 * 1024 };
+    enum { BLOCK = 32 * 1024 };
+    _Alignas(64) char buf[BLOCK];
     size_t have = 0, rows;
     int found = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
-    char *buf;
 
     if (fd < 0)
         return -1;
-    if (!(buf = malloc(BLOCK))) {
-        close(fd);
-        return -1;
-    }
     for (;;) {
         ssize_t got = read(fd, buf + have, BLOCK - have);
         if (got < 0 && errno == EINTR)
@@ -164,7 +162,6 @@ static int sysmap_search(const char *path, const char *symbol, addr_t *address)
         memmove(buf, buf + rows, have - rows);
         have -= rows;
     }
-    free(buf);
     close(fd);
     return found;
 }
