@@ -9,13 +9,13 @@
  * name near the end of a 94 000-row map (tinyvmi-bench's ksym_cold), and every name that
  * is absent (init tries init_level4_pgt before init_top_pgt) costs a whole pass. Here the
  * file is read in 32 KiB blocks of whole rows and each block searched for the name
- * (Boyer-Moore-Horspool: Mini-OS's newlib has no memmem; not mapped: a mapping would count
- * the file in the process's resident set and turn a file truncated meanwhile into SIGBUS).
- * A hit counts only where upstream's row parser would see it: the third field of its row
- * (fields split at runs of
- * isspace(), a leading run counting as a separator), the row no longer than the 499
- * bytes fgets reads at once. The first such row in the file wins and its first field is
- * the address (strtoull base 16), as upstream; a name with whitespace is in no row.
+ * (Boyer-Moore-Horspool: Xen 4.17's stub-domain newlib has no memmem; not mapped: a
+ * mapping would count the file in the process's resident set and turn a file truncated
+ * meanwhile into SIGBUS). A hit counts only where upstream's row parser would see it: the
+ * third field of its row (fields split at runs of isspace(), a leading run counting as a
+ * separator), the row no longer than the 499 bytes fgets reads at once. The first such
+ * row in the file wins and its first field is the address (strtoull base 16), as
+ * upstream; a name with whitespace is in no row.
  * Differences, towards finding more: upstream gives up at a row with fewer than two
  * separator runs (an empty line, for one) and finds no name after it; a hit in a row longer
  * than 499 bytes, which upstream would read in pieces, is left to upstream's code (rows
