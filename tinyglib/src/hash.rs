@@ -1106,6 +1106,15 @@ static OPS: [[[Ops; 2]; 4]; 4] = {
 /// # Safety
 /// `t` is a live table.
 unsafe fn select_ops(t: *mut GHashTable) {
+    // SAFETY: `t` is live.
+    unsafe { (*t).ops = ops_now(t) }
+}
+
+/// The [`Ops`] [`select_ops`] gives table `t` now.
+///
+/// # Safety
+/// `t` is a live table.
+unsafe fn ops_now(t: *const GHashTable) -> &'static Ops {
     // SAFETY: `t` is live; fields are read by value.
     unsafe {
         let k = match (*t).kind {
@@ -1115,7 +1124,7 @@ unsafe fn select_ops(t: *mut GHashTable) {
             Kind::Custom => 3,
         };
         let narrow = (*t).nnodes < NARROW_BELOW[(*t).shift as usize & 63];
-        (*t).ops = &OPS[k][(*t).wide.min(3) as usize][narrow as usize];
+        &OPS[k][(*t).wide.min(3) as usize][narrow as usize]
     }
 }
 
@@ -1916,16 +1925,8 @@ mod tests {
     unsafe fn assert_on_its_lookup(t: *mut GHashTable) {
         // SAFETY: `t` is live.
         unsafe {
-            let narrow = (*t).nnodes < NARROW_BELOW[(*t).shift as usize & 63];
-            let k = match (*t).kind {
-                Kind::Direct => 0,
-                Kind::Int64 => 1,
-                Kind::Str => 2,
-                Kind::Custom => 3,
-            };
-            let want = &OPS[k][(*t).wide as usize][narrow as usize];
             assert!(
-                core::ptr::eq((*t).ops, want),
+                core::ptr::eq((*t).ops, ops_now(t)),
                 "{} entries in {} slots",
                 (*t).nnodes,
                 (*t).size
