@@ -90,8 +90,11 @@ static int sysmap_find(const char *map, size_t len, const char *symbol, addr_t *
         /* ...and starts after whitespace. */
         if (hit == map || !isspace((unsigned char)hit[-1]) || hit[-1] == '\n')
             continue;
-        while (row > map && row[-1] != '\n')
+        /* The row's start, at most ROW_MAX bytes back: a longer row is upstream's. */
+        while (row > map && row[-1] != '\n' && hit - row < ROW_MAX)
             row--;
+        if (row > map && row[-1] != '\n')
+            return -1;
         /* Count the separator runs before the hit: it must be field 2. */
         for (q = row; q < hit; q++) {
             if (isspace((unsigned char)*q) && (q == row || !isspace((unsigned char)q[-1])))
@@ -99,7 +102,8 @@ static int sysmap_find(const char *map, size_t len, const char *symbol, addr_t *
         }
         if (seps != 2)
             continue;
-        q = memchr(hit, '\n', (size_t)(end - hit));
+        /* The row's end, within ROW_MAX bytes of its start. */
+        q = memchr(hit, '\n', (size_t)(end - hit) < ROW_MAX ? (size_t)(end - hit) : ROW_MAX);
         if ((size_t)((q ? q + 1 : end) - row) > ROW_MAX)
             return -1;
         if (address)
