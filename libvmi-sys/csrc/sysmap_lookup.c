@@ -46,40 +46,59 @@ status_t libvmi_sys_upstream_linux_symbol_to_address(vmi_instance_t vmi, const c
 /* The longest row upstream's fgets(row, 500, f) reads in one piece (without its NUL). */
 #define ROW_MAX 499
 
-/* The first `n` bytes at or after `p` (before `end`) equal to `needle`, or NULL; `skip` is
- * the Horspool table of the needle. */
-static const char *find_bytes(const char *p, const char *end, const char *needle, size_t n,
-                              const uint16_t skip[256])
+/* A name to search for, prepared once per lookup: its length and Horspool table, or
+ * `in_no_row` for a name with whitespace (no row's field can hold it). */
+struct needle {
+    const char *s;
+    size_t n;
+    int in_no_row;
+    uint16_t skip[256];
+};
+
+/* 0: `nd` is ready; -1: a name upstream's code has to answer (empty or over-long). */
+static int needle_init(struct needle *nd, const char *symbol)
 {
-    unsigned char last = (unsigned char)needle[n - 1];
+    size_t i;
+
+    nd->s = symbol;
+    nd->n = strlen(symbol);
+    nd->in_no_row = 0;
+    if (nd->n == 0 || nd->n > ROW_MAX)
+        return -1;
+    for (i = 0; i < nd->n; i++)
+        nd->in_no_row |= isspace((unsigned char)symbol[i]) != 0;
+    for (i = 0; i < 256; i++)
+        nd->skip[i] = (uint16_t)nd->n;
+    for (i = 0; i + 1 < nd->n; i++)
+        nd->skip[(unsigned char)symbol[i]] = (uint16_t)(nd->n - 1 - i);
+    return 0;
+}
+
+/* The first bytes at or after `p` (before `end`) equal to the needle, or NULL. */
+static const char *find_bytes(const char *p, const char *end, const struct needle *nd)
+{
+    size_t n = nd->n;
+    unsigned char last = (unsigned char)nd->s[n - 1];
 
     while ((size_t)(end - p) >= n) {
         unsigned char c = (unsigned char)p[n - 1];
-        if (c == last && memcmp(p, needle, n - 1) == 0)
+        if (c == last && memcmp(p, nd->s, n - 1) == 0)
             return p;
-        p += skip[c];
+        p += nd->skip[c];
     }
     return NULL;
 }
 
-/* 1: `symbol` found, its address in *address; 0: not in the map; -1: ask upstream. */
-static int sysmap_find(const char *map, size_t len, const char *symbol, addr_t *address)
+/* 1: the name found in rows [map, map + len), its address in *address; 0: not there;
+ * -1: ask upstream. */
+static int sysmap_find(const char *map, size_t len, const struct needle *nd, addr_t *address)
 {
-    size_t n = strlen(symbol), i;
+    size_t n = nd->n;
     const char *p = map, *end = map + len, *q;
-    uint16_t skip[256];
 
-    if (n == 0 || n > ROW_MAX)
-        return -1;
-    for (q = symbol; *q; q++) {
-        if (isspace((unsigned char)*q))
-            return 0;
-    }
-    for (i = 0; i < 256; i++)
-        skip[i] = (uint16_t)n;
-    for (i = 0; i + 1 < n; i++)
-        skip[(unsigned char)symbol[i]] = (uint16_t)(n - 1 - i);
-    while ((p = find_bytes(p, end, symbol, n, skip)) != NULL) {
+    if (nd->in_no_row)
+        return 0;
+    while ((p = find_bytes(p, end, nd)) != NULL) {
         const char *hit = p, *row = hit;
         int seps = 0;
 
@@ -117,18 +136,18 @@ static int sysmap_find(const char *map, size_t len, const char *symbol, addr_t *
 const void *tinyvmi_blob_get(const char *name, size_t *len);
 
 /* sysmap_find over the System.map at `path`: here a registered blob, searched in place. */
-static int sysmap_search(const char *path, const char *symbol, addr_t *address)
+static int sysmap_search(const char *path, const struct needle *nd, addr_t *address)
 {
     size_t len = 0;
     const char *map = tinyvmi_blob_get(path, &len);
 
-    return map ? sysmap_find(map, len, symbol, address) : -1;
+    return map ? sysmap_find(map, len, nd, address) : -1;
 }
 #else
 /* sysmap_find over the System.map at `path`, a block of whole rows at a time. The block
  * is on the stack (no allocation per lookup), aligned so that the copies of a block's
  * tail cost the same in every process (glibc's memmove varies with alignment). */
-static int sysmap_search(const char *path, const char *symbol, addr_t *address)
+static int sysmap_search(const char *path, const struct needle *nd, addr_t *address)
 {
     enum { BLOCK = 32 * 1024 };
     _Alignas(64) char buf[BLOCK];
@@ -159,7 +178,7 @@ static int sysmap_search(const char *path, const char *symbol, addr_t *address)
                 continue;
             }
         }
-        if (rows > 0 && (found = sysmap_find(buf, rows, symbol, address)) != 0)
+        if (rows > 0 && (found = sysmap_find(buf, rows, nd, address)) != 0)
             break;
         if (got == 0)
             break;
@@ -175,12 +194,14 @@ status_t linux_symbol_to_address(vmi_instance_t vmi, const char *symbol, addr_t 
                                  addr_t *address)
 {
     linux_instance_t linux_instance = vmi ? vmi->os_data : NULL;
+    struct needle nd;
     int found;
     addr_t a = 0;
 
-    if (!linux_instance || !linux_instance->sysmap || !*linux_instance->sysmap || !symbol)
+    if (!linux_instance || !linux_instance->sysmap || !*linux_instance->sysmap || !symbol ||
+        needle_init(&nd, symbol) < 0)
         return libvmi_sys_upstream_linux_symbol_to_address(vmi, symbol, unused, address);
-    found = sysmap_search(linux_instance->sysmap, symbol, &a);
+    found = sysmap_search(linux_instance->sysmap, &nd, &a);
     if (found < 0)
         return libvmi_sys_upstream_linux_symbol_to_address(vmi, symbol, unused, address);
     if (!found)
