@@ -295,6 +295,10 @@ fn minios_build(flags: &MiniosFlags) -> cc::Build {
     for a in &flags.args {
         b.flag(a);
     }
+    // As on the host (see `sources::string_op_flags`): no `rep stos` per translation.
+    for f in sources::string_op_flags() {
+        b.flag_if_supported(f);
+    }
     b
 }
 

@@ -178,6 +178,9 @@ fn main() {
         .flag_if_supported("-fvisibility=hidden")
         .warnings(true)
         .cargo_warnings(false);
+    for flag in sources::string_op_flags() {
+        cc.flag_if_supported(flag);
+    }
     if let Some(j) = &json {
         cc.includes(&j.include_paths);
     }

@@ -85,3 +85,25 @@ pub const DECLARED_NOT_DEFINED: &[&str] = &[
     // libvmi_extra.h (LIBVMI_EXTRA_JSON): json_profiles.c defines it without `_from_json`.
     "vmi_get_struct_field_type_name_from_json",
 ];
+
+/// Code-generation flags for every LibVMI compile unit on x86-64 (each passed only if the
+/// compiler takes it; GCC does, Clang has no such option and keeps its own choice).
+///
+/// LibVMI zeroes a 128-byte `page_info_t` on every translation, cached or not
+/// (`vmi_pagetable_lookup_cache`, `vmi_translate_uv2p`, `vmi_nested_pagetable_lookup`), and
+/// small structures per Xen event. GCC's generic tuning emits `rep stosq` for these, and
+/// on the AMD EPYC development machine a 128-byte `rep stosq` takes 12 ns where eight
+/// 16-byte stores take 2.5 ns (a warm translation is ~35 ns in all). These flags make
+/// fixed-size initialisations and copies up to 256 bytes vector-store loops, and larger
+/// ones calls to the C library's `memset`/`memcpy`, never `rep` string instructions.
+/// A build flag, not a patch: the code stays upstream's.
+pub fn string_op_flags() -> &'static [&'static str] {
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("x86_64") {
+        &[
+            "-mmemset-strategy=vector_loop:256:noalign,libcall:-1:noalign",
+            "-mmemcpy-strategy=vector_loop:256:noalign,libcall:-1:noalign",
+        ]
+    } else {
+        &[]
+    }
+}
