@@ -56,7 +56,7 @@ const DL_FILES: &[&str] = &[
     "driver/xen/xen.c",
 ];
 
-/// Compiled with `linux_symbol_to_address` renamed: the lookups go to
+/// Compiled with `sources::SYSMAP_RENAMES`: the System.map lookups go to
 /// `libvmi-sys/csrc/sysmap_lookup.c` (as in `libvmi-sys`).
 const SYSMAP_FILE: &str = "os/linux/symbols.c";
 
@@ -391,12 +391,8 @@ fn minios(
     b.files(&files).compile("tinyvmi_libvmi");
     let mut b = minios_build(&flags);
     common(&mut b);
-    b.define(
-        "linux_symbol_to_address",
-        Some("libvmi_sys_upstream_linux_symbol_to_address"),
-    )
-    .file(&symbols)
-    .compile("tinyvmi_symbols");
+    rename(&mut b, sources::SYSMAP_RENAMES);
+    b.file(&symbols).compile("tinyvmi_symbols");
     let mut b = minios_build(&flags);
     common(&mut b);
     b.define("LIBVMI_SYS_SYSMAP_BLOBS", None)

@@ -26,7 +26,7 @@
 mod report;
 
 use libvmi::{AccessContext, Config, Pa, Va, Vmi};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::hint::black_box;
 use std::io::Write;
@@ -363,10 +363,20 @@ fn translate_all(vmi: &Vmi, names: &[&str]) -> Res<u64> {
     Ok(names.len() as u64)
 }
 
+/// `translate_v2ksym` of each address.
+fn reverse_all(vmi: &Vmi, addrs: &[u64]) -> Res<u64> {
+    for &a in addrs {
+        black_box(vmi.translate_v2ksym(Va(a))?);
+    }
+    Ok(addrs.len() as u64)
+}
+
 /// Kernel-symbol translation on the nokaslr image:
 /// * `ksym_cold`: LibVMI's own path with the symbol cache empty (a System.map search per
 ///   name: `libvmi-sys/csrc/sysmap_lookup.c`), for [`COLD_SYMBOLS`] names spread over the
 ///   file;
+/// * `v2ksym_cold`: `translate_v2ksym` of those names' addresses, RVA cache empty (a
+///   System.map search per address, the same shim);
 /// * `ksym_fill`: filling the symbol cache with every System.map name;
 /// * `ksym_warm`: `translate_ksym2v` of every System.map name, cache filled.
 fn w_ksym(set: &ImageSet, out: &mut Emitter) -> Res<()> {
@@ -392,6 +402,26 @@ fn w_ksym(set: &ImageSet, out: &mut Emitter) -> Res<()> {
         let want = syms[i * step + step / 2].1;
         if va.0 != want {
             return Err(format!("{name}: LibVMI says {va}, System.map {want:#x}").into());
+        }
+    }
+    // The reverse: the same names' addresses, RVA cache empty.
+    let addrs: Vec<u64> = (0..COLD_SYMBOLS)
+        .map(|i| syms[i * step + step / 2].1)
+        .collect();
+    let (s, n) = sample(|| {
+        vmi.flush_rva_cache();
+        timed(|| reverse_all(&vmi, &addrs))
+    })?;
+    out.emit("v2ksym_cold", "ms", s * 1e3, n);
+    let by_name: HashMap<&str, u64> = names
+        .iter()
+        .copied()
+        .zip(syms.iter().map(|s| s.1))
+        .collect();
+    for &a in &addrs {
+        let name = vmi.translate_v2ksym(Va(a))?;
+        if by_name.get(name.as_str()) != Some(&a) {
+            return Err(format!("{a:#x}: LibVMI says {name}, not a name at that address").into());
         }
     }
     let (s, n) = sample(|| {
@@ -586,7 +616,7 @@ fn profile_passes(set: &ImageSet, name: &str, passes: usize) -> Res<u64> {
             }
             1
         }
-        "ksym_cold" | "ksym_fill" | "ksym_warm" => {
+        "ksym_cold" | "v2ksym_cold" | "ksym_fill" | "ksym_warm" => {
             let syms = v.symbols()?;
             let names: Vec<&str> = syms
                 .iter()
@@ -600,6 +630,15 @@ fn profile_passes(set: &ImageSet, name: &str, passes: usize) -> Res<u64> {
                     for _ in 0..passes {
                         vmi.flush_symbol_cache();
                         translate_all(&vmi, &[mid])?;
+                    }
+                    1
+                }
+                "v2ksym_cold" => {
+                    // The address of that symbol, back to a name, per pass.
+                    let mid = syms[names.len() / 2].1;
+                    for _ in 0..passes {
+                        vmi.flush_rva_cache();
+                        reverse_all(&vmi, &[mid])?;
                     }
                     1
                 }

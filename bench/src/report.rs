@@ -77,6 +77,11 @@ const ROWS: &[(&str, &str, f64)] = &[
         1.0,
     ),
     (
+        "v2ksym_cold",
+        "v2ksym, RVA cache empty: System.map search (per address)",
+        1.0,
+    ),
+    (
         "ksym_fill",
         "symbol cache fill, every System.map name (per name)",
         1.0,

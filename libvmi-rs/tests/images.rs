@@ -1009,6 +1009,76 @@ extern "C" {
         unused: *mut u64,
         address: *mut u64,
     ) -> libvmi::sys::status_t;
+    // The reverse lookup, the shim's and upstream's (renamed); both return a string from
+    // malloc or NULL.
+    fn linux_system_map_address_to_symbol(
+        vmi: libvmi::sys::vmi_instance_t,
+        address: u64,
+        ctx: *const KernelContext,
+    ) -> *mut std::ffi::c_char;
+    fn libvmi_sys_upstream_linux_system_map_address_to_symbol(
+        vmi: libvmi::sys::vmi_instance_t,
+        address: u64,
+        ctx: *const KernelContext,
+    ) -> *mut std::ffi::c_char;
+    fn free(p: *mut std::ffi::c_void);
+}
+
+/// LibVMI's `access_context_t` for the kernel's address space (`VMI_TM_PROCESS_PID`, pid
+/// 0), the only context the reverse System.map lookup answers for.
+#[repr(C)]
+struct KernelContext {
+    version: u32,
+    _pad: u32,
+    pm: u32,
+    npm: u32,
+    npt: u64,
+    tm: u32,
+    _pad2: u32,
+    addr: u64,
+    pid: u64,
+}
+
+const _: () = assert!(
+    std::mem::size_of::<KernelContext>() == std::mem::size_of::<libvmi::sys::access_context_t>()
+);
+
+/// The symbol at `va` by the shim (`upstream` false) or by upstream's row-by-row search.
+fn reverse_lookup(vmi: &Vmi, va: u64, upstream: bool) -> Option<String> {
+    let ctx = KernelContext {
+        version: libvmi::sys::ACCESS_CONTEXT_VERSION,
+        _pad: 0,
+        pm: 0,
+        npm: 0,
+        npt: 0,
+        tm: libvmi::sys::VMI_TM_PROCESS_PID,
+        _pad2: 0,
+        addr: va,
+        pid: 0,
+    };
+    let f = if upstream {
+        libvmi_sys_upstream_linux_system_map_address_to_symbol
+    } else {
+        linux_system_map_address_to_symbol
+    };
+    // SAFETY: a live instance and a kernel context that outlives the call.
+    let p = unsafe { f(vmi.as_raw(), va, &ctx) };
+    (!p.is_null()).then(|| {
+        // SAFETY: a NUL-terminated string from malloc, ours to free.
+        unsafe {
+            let s = std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
+            free(p.cast());
+            s
+        }
+    })
+}
+
+/// The symbol at `va` by the shim and by upstream's row-by-row search.
+fn both_reverse_lookups(vmi: &Vmi, va: u64) -> [Option<String>; 2] {
+    [
+        reverse_lookup(vmi, va, false),
+        reverse_lookup(vmi, va, true),
+    ]
 }
 
 /// `(found, address)` by the shim alone, for `name`.
@@ -1165,5 +1235,109 @@ fn system_map_lookups_give_upstreams_answers() {
         let [shim, upstream] = both_lookups(&vmi, "tinyvmi_after_long");
         assert_eq!(shim, (true, 0xffffffff000000b0u64.wrapping_add(k)));
         assert!(!upstream.0);
+    }
+}
+
+/// Reverse System.map lookups (`linux_system_map_address_to_symbol`, shimmed by
+/// `libvmi-sys/csrc/sysmap_lookup.c`) give upstream's answers: for addresses from every part
+/// of the map (checked against the map's first row with that address too), an address
+/// several rows share, absent addresses and address 0 (per-CPU rows, which upstream's
+/// unpadded formatting never matches); and, on a copy of the map with unusual rows
+/// appended, for each of them (separators doubled, tabs, CRLF, a row without a name, an
+/// address alone, leading space, a longer address, an address as a name, a row longer
+/// than upstream's 500-byte buffer and a row after it).
+#[test]
+fn reverse_system_map_lookups_give_upstreams_answers() {
+    for v in Variant::all() {
+        let text = std::fs::read_to_string(v.dir.join("System.map")).unwrap();
+        let k = v.hex("kaslr_offset").0;
+        let mut first = std::collections::HashMap::new();
+        let mut shared = None;
+        for r in text.lines() {
+            let mut f = r.split(' ');
+            let addr = u64::from_str_radix(f.next().unwrap(), 16).unwrap();
+            match first.entry(addr) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    shared = shared.or((addr != 0).then_some(addr));
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(f.nth(1).unwrap());
+                }
+            }
+        }
+        let shared = shared.expect("System.map has no two rows at one address");
+        let vmi = open(&v);
+        let sampled: Vec<u64> = text
+            .lines()
+            .step_by(4999)
+            .chain(text.lines().last())
+            .map(|r| u64::from_str_radix(r.split(' ').next().unwrap(), 16).unwrap())
+            .filter(|&a| a != 0)
+            .chain([shared])
+            .collect();
+        assert!(sampled.len() >= 10, "{}", sampled.len());
+        for a in sampled {
+            let [shim, upstream] = both_reverse_lookups(&vmi, a.wrapping_add(k));
+            assert_eq!(shim, upstream, "{}: {a:#x}", v.name);
+            assert_eq!(shim.as_deref(), Some(first[&a]), "{}: {a:#x}", v.name);
+        }
+        for a in [0u64, 1, 0xffff_ffff_0000_0001] {
+            let [shim, upstream] = both_reverse_lookups(&vmi, a.wrapping_add(k));
+            assert_eq!(shim, upstream, "{}: {a:#x}", v.name);
+        }
+        drop(vmi);
+
+        let tmp = tempfile::tempdir().unwrap();
+        let crafted = tmp.path().join("System.map");
+        let extra = [
+            "ffffffff00000110 T  tinyvmi_two_spaces\n",
+            "ffffffff00000120\tT\ttinyvmi_tabs\n",
+            "ffffffff00000130 T tinyvmi_crlf\r\n",
+            "ffffffff00000140 T\n",
+            "ffffffff00000150\n",
+            "  ffffffff00000160 T tinyvmi_leading_space\n",
+            "ffffffff00000170 T tinyvmi_four fields\n",
+            "ffffffff00000180 t tinyvmi_first\n",
+            "ffffffff00000180 t tinyvmi_second\n",
+            "ffffffff000001901 T tinyvmi_longer_address\n",
+            "ffffffff000001c0 T ffffffff000001d0\n",
+            &format!("ffffffff000001a0 T tinyvmi_long_row {}\n", "x".repeat(600)),
+            "ffffffff000001b0 T tinyvmi_after_long\n",
+            &format!("ffffffff000001e0 {} tinyvmi_far\n", "T".repeat(500)),
+            "ffffffff00000150 T tinyvmi_not_first\n",
+        ];
+        std::fs::write(&crafted, format!("{text}{}", extra.concat())).unwrap();
+        let mut map = v.config_map(true);
+        map.set("sysmap", crafted.clone());
+        let vmi = Vmi::file(&v.image).config(Config::Map(map)).init().unwrap();
+        for (a, want) in [
+            (0xffffffff00000110u64, Some("")),
+            (0xffffffff00000120, Some("tinyvmi_tabs")),
+            (0xffffffff00000130, Some("tinyvmi_crlf")),
+            (0xffffffff00000140, Some("")),
+            (0xffffffff00000160, None),
+            (0xffffffff00000170, Some("tinyvmi_four")),
+            (0xffffffff00000180, Some("tinyvmi_first")),
+            (0xffffffff00000190, None),
+            (0xffffffff000001d0, None),
+            (0xffffffff000001a0, Some("tinyvmi_long_row")),
+            (0xffffffff000001b0, Some("tinyvmi_after_long")),
+        ] {
+            let [shim, upstream] = both_reverse_lookups(&vmi, a.wrapping_add(k));
+            assert_eq!(shim, upstream, "{}: {a:#x}", v.name);
+            assert_eq!(shim.as_deref(), want, "{}: {a:#x}", v.name);
+        }
+        // Rows with fewer than two separators in the bytes upstream's fgets reads at once:
+        // upstream takes its answer from beyond the row (what earlier rows left in its
+        // buffer; for the second, past the buffer's end, so it is not called here). The
+        // shim answers nothing (the first row with the address decides, as upstream's).
+        for a in [0xffffffff00000150u64, 0xffffffff000001e0] {
+            assert_eq!(
+                reverse_lookup(&vmi, a.wrapping_add(k), false),
+                None,
+                "{}: {a:#x}",
+                v.name
+            );
+        }
     }
 }

@@ -256,10 +256,7 @@ fn main() {
             lib.join("os/linux/symbols.c"),
             manifest.join("csrc/sysmap_lookup.c"),
         ),
-        &[(
-            "linux_symbol_to_address",
-            "libvmi_sys_upstream_linux_symbol_to_address",
-        )],
+        sources::SYSMAP_RENAMES,
         |_| {},
     );
     cc.files(&files).compile(ARCHIVE);

@@ -86,6 +86,20 @@ pub const DECLARED_NOT_DEFINED: &[&str] = &[
     "vmi_get_struct_field_type_name_from_json",
 ];
 
+/// The renames `os/linux/symbols.c` is compiled with (host and Mini-OS): its System.map
+/// lookups both ways go to `csrc/sysmap_lookup.c`, which calls the renamed originals for
+/// what it leaves to them.
+pub const SYSMAP_RENAMES: &[(&str, &str)] = &[
+    (
+        "linux_symbol_to_address",
+        "libvmi_sys_upstream_linux_symbol_to_address",
+    ),
+    (
+        "linux_system_map_address_to_symbol",
+        "libvmi_sys_upstream_linux_system_map_address_to_symbol",
+    ),
+];
+
 /// Code-generation flags for every LibVMI compile unit on x86-64 (each passed only if the
 /// compiler takes it; GCC does, Clang has no such option and keeps its own choice).
 ///
