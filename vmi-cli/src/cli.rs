@@ -112,13 +112,18 @@ Examples:
         #[arg(long)]
         json: bool,
     },
-    /// Print the virtual address of a kernel symbol
+    /// Print the virtual address of a kernel symbol, or the symbol at an address
     #[command(after_help = "\
 Examples:
   vmi --image mem.raw sym linux_banner
-  vmi --image mem.raw sym init_task")]
+  vmi --image mem.raw sym init_task
+  vmi --image mem.raw sym 0xffffffff81e0d940          (the symbol that starts there)
+
+An address (0x-prefixed hex) names the symbol whose System.map row has exactly that
+address (after the KASLR offset): a function's or object's start, as found in function
+pointers and system-call tables; an address inside a symbol has none.")]
     Sym {
-        /// The kernel symbol (as in System.map)
+        /// The kernel symbol (as in System.map), or a 0x-prefixed kernel address
         name: String,
     },
     /// Translate a virtual address to a physical one

@@ -193,8 +193,24 @@ pub fn modules(vmi: &Vmi, json: bool, out: &mut dyn Write) -> Result<(), CliErro
     Ok(())
 }
 
-/// `vmi sym NAME`.
+/// `vmi sym NAME` (the symbol's address) or `vmi sym 0xADDRESS` (the symbol there).
 pub fn sym(vmi: &Vmi, name: &str, out: &mut dyn Write) -> Result<(), CliError> {
+    if let Some(digits) = name.strip_prefix("0x").or_else(|| name.strip_prefix("0X")) {
+        let va = u64::from_str_radix(digits, 16).map_err(|_| {
+            CliError::usage(format!(
+                "{name:?} is neither a symbol nor a hexadecimal address (symbols never start with 0x)"
+            ))
+        })?;
+        let symbol = vmi.translate_v2ksym(Va(va)).map_err(|e| match e {
+            Error::NoSymbolAt { .. } => CliError::failed(format!(
+                "no kernel symbol starts at {:#x} (System.map matches a symbol's first byte only; the KASLR offset is applied)",
+                va
+            )),
+            other => other.into(),
+        })?;
+        writeln!(out, "{symbol}")?;
+        return Ok(());
+    }
     let va = vmi.translate_ksym2v(name).map_err(|e| match e {
         Error::Symbol { .. } => CliError::failed(format!(
             "{e} (in the System.map or profile of the configuration)"

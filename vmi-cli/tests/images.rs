@@ -215,6 +215,24 @@ fn sym_and_banner() {
                 v.name
             );
         }
+        // And back: the name of System.map's first row at the symbol's link-time address.
+        let map = std::fs::read_to_string(v.dir.join("System.map")).unwrap();
+        let kaslr = v.hex(&v.truth["kaslr_offset"]);
+        for sym in ["linux_banner", "init_task", "_text"] {
+            let at = v.hex(&v.truth["symbols"][sym]);
+            let link = format!("{:016x}", at.wrapping_sub(kaslr));
+            let first = map
+                .lines()
+                .find_map(|r| r.strip_prefix(link.as_str()))
+                .and_then(|rest| rest.split_whitespace().nth(1))
+                .unwrap();
+            let out = ok(&vmi(&args(
+                &v,
+                "libvmi-kpgd.conf",
+                &["sym", &format!("{at:#x}")],
+            )));
+            assert_eq!(out, format!("{first}\n"), "{} {sym}", v.name);
+        }
         let banner = v.truth["banner"].as_str().unwrap();
         let at = v.truth["symbols"]["linux_banner"].as_str().unwrap();
         let len = banner.len().to_string();
@@ -509,6 +527,13 @@ fn bad_input_fails_cleanly() {
         1,
     );
     assert!(err.contains("no_such_symbol"), "{err}");
+    let err = fails(&vmi(&["--image", image, "--config", conf, "sym", "0x1"]), 1);
+    assert!(err.contains("no kernel symbol starts at 0x1"), "{err}");
+    let err = fails(
+        &vmi(&["--image", image, "--config", conf, "sym", "0xinit_task"]),
+        2,
+    );
+    assert!(err.contains("\"0xinit_task\" is neither"), "{err}");
     let err = fails(
         &vmi(&["--image", image, "--config", conf, "read", "0x1000", "16"]),
         1,
