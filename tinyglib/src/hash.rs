@@ -861,7 +861,7 @@ fn needs_wide(key: usize, value: usize) -> u8 {
 /// home slot only, see [`NARROW_BELOW`]; else the home slot and the next one); the table
 /// keeps a pointer to the right instance (`ops`, see [`select_ops`]), so a lookup is one
 /// predictable indirect call into a small loop.
-unsafe fn lookup_impl<K: Keys, Mo: Mode, const NARROW: bool>(
+unsafe extern "C" fn lookup_impl<K: Keys, Mo: Mode, const NARROW: bool>(
     t: *mut GHashTable,
     key: gconstpointer,
 ) -> gpointer {
@@ -1023,7 +1023,7 @@ unsafe fn lookup_custom_walk<K: Keys, Mo: Mode>(
 }
 
 /// Insert or replace, specialised like [`lookup_impl`]; widths are already sufficient.
-unsafe fn insert_entry<K: Keys, Mo: Mode>(
+unsafe extern "C" fn insert_entry<K: Keys, Mo: Mode>(
     t: *mut GHashTable,
     key: gpointer,
     value: gpointer,
@@ -1041,7 +1041,10 @@ unsafe fn insert_entry<K: Keys, Mo: Mode>(
 }
 
 /// Remove, specialised like [`lookup_impl`].
-unsafe fn remove_entry<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer) -> gboolean {
+unsafe extern "C" fn remove_entry<K: Keys, Mo: Mode>(
+    t: *mut GHashTable,
+    key: gconstpointer,
+) -> gboolean {
     // SAFETY: `t` is live; `key` is valid for its hash function; a table widened by the
     // hash function is served by its current `ops`.
     unsafe {
@@ -1056,9 +1059,9 @@ unsafe fn remove_entry<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer
 /// The operations specialised for a table's key kind and storage width.
 #[derive(Clone, Copy)]
 struct Ops {
-    lookup: unsafe fn(*mut GHashTable, gconstpointer) -> gpointer,
-    insert: unsafe fn(*mut GHashTable, gpointer, gpointer, bool) -> gboolean,
-    remove: unsafe fn(*mut GHashTable, gconstpointer) -> gboolean,
+    lookup: unsafe extern "C" fn(*mut GHashTable, gconstpointer) -> gpointer,
+    insert: unsafe extern "C" fn(*mut GHashTable, gpointer, gpointer, bool) -> gboolean,
+    remove: unsafe extern "C" fn(*mut GHashTable, gconstpointer) -> gboolean,
 }
 
 /// The [`Ops`] of every key kind (by [`Kind`]), width (by `wide`) and lookup fast path
@@ -1311,7 +1314,7 @@ pub unsafe extern "C" fn tinyglib_g_hash_table_new_full(
 /// exactly their size each, no allocator header.
 static HEADERS: Pool = Pool::new(core::mem::size_of::<GHashTable>());
 
-unsafe fn insert_or_replace(
+unsafe extern "C" fn insert_or_replace(
     t: *mut GHashTable,
     key: gpointer,
     value: gpointer,
@@ -1320,14 +1323,29 @@ unsafe fn insert_or_replace(
     if t.is_null() {
         return FALSE;
     }
-    // SAFETY: `t` is live; the widths are made sufficient before the specialised
-    // insert (whose `ops` matches the new width) runs.
+    // SAFETY: `t` is live and wide enough for the pair, or made so first.
     unsafe {
-        let need = needs_wide(key as usize, value as usize);
-        let wide = (*t).wide;
-        if need & !wide != 0 {
-            widen(t, wide | need);
+        if needs_wide(key as usize, value as usize) & !(*t).wide != 0 {
+            return widen_and_insert(t, key, value, replace);
         }
+        ((*t).ops.insert)(t, key, value, replace)
+    }
+}
+
+/// [`insert_or_replace`] of a pair that needs wider storage than the table has: the
+/// widths are made sufficient before the specialised insert (whose `ops` matches the new
+/// width) runs. Out of line, so the usual insert is a check and a tail call.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn widen_and_insert(
+    t: *mut GHashTable,
+    key: gpointer,
+    value: gpointer,
+    replace: bool,
+) -> gboolean {
+    // SAFETY: `t` is live (checked by the caller).
+    unsafe {
+        widen(t, (*t).wide | needs_wide(key as usize, value as usize));
         ((*t).ops.insert)(t, key, value, replace)
     }
 }
