@@ -1,6 +1,7 @@
 //! LibVMI's C sources per feature, relative to `libvmi/` in the upstream tree: the
 //! equivalent of upstream's CMakeLists.txt, kept sorted so an upstream bump shows up
-//! as a readable diff here.
+//! as a readable diff here; and what the host and Mini-OS builds both compile them with
+//! (the System.map renames, the code-generation flags).
 
 /// Always compiled: the core, the architectures, the caches, the OS dispatch.
 pub const CORE: &[&str] = &[

@@ -134,8 +134,10 @@ static int row_symbol(const char *map, const char *end, const char *hit, struct 
     if ((hit > map && hit[-1] != '\n') || (hit + n < end && !is_sep((unsigned char)hit[n])))
         return 0;
     /* What upstream's fgets holds of the row: at most ROW_MAX bytes, then its NUL. */
-    nl = memchr(hit, '\n', (size_t)(end - hit) < ROW_MAX ? (size_t)(end - hit) : ROW_MAX);
-    len = nl ? (size_t)(nl + 1 - hit) : (size_t)(end - hit) < ROW_MAX ? (size_t)(end - hit) : ROW_MAX;
+    len = (size_t)(end - hit) < ROW_MAX ? (size_t)(end - hit) : ROW_MAX;
+    nl = memchr(hit, '\n', len);
+    if (nl)
+        len = (size_t)(nl + 1 - hit);
     /* The answer starts after the second separator; without one in the row upstream would
      * read it from beyond the row (what earlier rows left in its buffer, or past the
      * buffer's end): no answer. */

@@ -195,16 +195,12 @@ pub fn modules(vmi: &Vmi, json: bool, out: &mut dyn Write) -> Result<(), CliErro
 
 /// `vmi sym NAME` (the symbol's address) or `vmi sym 0xADDRESS` (the symbol there).
 pub fn sym(vmi: &Vmi, name: &str, out: &mut dyn Write) -> Result<(), CliError> {
-    if let Some(digits) = name.strip_prefix("0x").or_else(|| name.strip_prefix("0X")) {
-        let va = u64::from_str_radix(digits, 16).map_err(|_| {
-            CliError::usage(format!(
-                "{name:?} is neither a symbol nor a hexadecimal address (symbols never start with 0x)"
-            ))
-        })?;
+    if name.starts_with("0x") || name.starts_with("0X") {
+        // Symbols never start with 0x: this is an address.
+        let va = crate::parse::parse_u64(name).map_err(CliError::usage)?;
         let symbol = vmi.translate_v2ksym(Va(va)).map_err(|e| match e {
             Error::NoSymbolAt { .. } => CliError::failed(format!(
-                "no kernel symbol starts at {:#x} (System.map matches a symbol's first byte only; the KASLR offset is applied)",
-                va
+                "no kernel symbol starts at {va:#x} (a reverse lookup matches a symbol's first byte only)"
             )),
             other => other.into(),
         })?;
