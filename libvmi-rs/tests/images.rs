@@ -1014,48 +1014,25 @@ extern "C" {
     fn linux_system_map_address_to_symbol(
         vmi: libvmi::sys::vmi_instance_t,
         address: u64,
-        ctx: *const KernelContext,
+        ctx: *const libvmi::sys::access_context_t,
     ) -> *mut std::ffi::c_char;
     fn libvmi_sys_upstream_linux_system_map_address_to_symbol(
         vmi: libvmi::sys::vmi_instance_t,
         address: u64,
-        ctx: *const KernelContext,
+        ctx: *const libvmi::sys::access_context_t,
     ) -> *mut std::ffi::c_char;
     fn free(p: *mut std::ffi::c_void);
 }
 
-/// LibVMI's `access_context_t` for the kernel's address space (`VMI_TM_PROCESS_PID`, pid
-/// 0), the only context the reverse System.map lookup answers for.
-#[repr(C)]
-struct KernelContext {
-    version: u32,
-    _pad: u32,
-    pm: u32,
-    npm: u32,
-    npt: u64,
-    tm: u32,
-    _pad2: u32,
-    addr: u64,
-    pid: u64,
-}
-
-const _: () = assert!(
-    std::mem::size_of::<KernelContext>() == std::mem::size_of::<libvmi::sys::access_context_t>()
-);
-
 /// The symbol at `va` by the shim (`upstream` false) or by upstream's row-by-row search.
 fn reverse_lookup(vmi: &Vmi, va: u64, upstream: bool) -> Option<String> {
-    let ctx = KernelContext {
-        version: libvmi::sys::ACCESS_CONTEXT_VERSION,
-        _pad: 0,
-        pm: 0,
-        npm: 0,
-        npt: 0,
-        tm: libvmi::sys::VMI_TM_PROCESS_PID,
-        _pad2: 0,
-        addr: va,
-        pid: 0,
-    };
+    // The kernel's address space (`VMI_TM_PROCESS_PID`, pid 0), the only context the
+    // reverse lookup answers for.
+    // SAFETY: all zeroes is a valid access_context_t (integers, and a union of integers
+    // and a pointer).
+    let mut ctx: libvmi::sys::access_context_t = unsafe { std::mem::zeroed() };
+    ctx.version = libvmi::sys::ACCESS_CONTEXT_VERSION;
+    ctx.__bindgen_anon_4.translate_mechanism = libvmi::sys::VMI_TM_PROCESS_PID;
     let f = if upstream {
         libvmi_sys_upstream_linux_system_map_address_to_symbol
     } else {
