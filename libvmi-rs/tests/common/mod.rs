@@ -134,8 +134,10 @@ impl Variant {
     }
 
     /// This variant's System.map with the symbols LibVMI looks up at init first: the same
-    /// content, but upstream's linear search (`get_symbol_row`, unoptimised in a debug
-    /// build: ~1 s per instance) finds them at once.
+    /// content, but each of init's lookups (`libvmi-sys/csrc/sysmap_lookup.c`, unoptimised
+    /// in a debug build; upstream's `get_symbol_row` where the shim defers to it) ends in
+    /// the file's first block instead of reading on through the 3.6 MB map. The hostile
+    /// suite initialises hundreds of instances with it.
     pub fn fast_sysmap(&self) -> String {
         const FIRST: [&str; 13] = [
             "init_task",
