@@ -1058,6 +1058,19 @@ fn both_reverse_lookups(vmi: &Vmi, va: u64) -> [Option<String>; 2] {
     ]
 }
 
+/// An instance of variant `v` whose System.map is its real map `text` with `rows`
+/// appended (init finds what it needs before them); the directory holding the map lives
+/// as long as the returned guard.
+fn with_rows_appended(v: &Variant, text: &str, rows: &[&str]) -> (tempfile::TempDir, Vmi) {
+    let tmp = tempfile::tempdir().unwrap();
+    let crafted = tmp.path().join("System.map");
+    std::fs::write(&crafted, format!("{text}{}", rows.concat())).unwrap();
+    let mut map = v.config_map(true);
+    map.set("sysmap", crafted);
+    let vmi = Vmi::file(&v.image).config(Config::Map(map)).init().unwrap();
+    (tmp, vmi)
+}
+
 /// `(found, address)` by the shim alone, for `name`.
 fn shim_lookup(vmi: &Vmi, name: &str) -> (bool, u64) {
     let c = std::ffi::CString::new(name).unwrap();
@@ -1164,9 +1177,7 @@ fn system_map_lookups_give_upstreams_answers() {
         assert!(edge_rows >= 100, "{edge_rows}");
         drop(vmi);
 
-        // Unusual rows after the real map (init finds what it needs before them).
-        let tmp = tempfile::tempdir().unwrap();
-        let crafted = tmp.path().join("System.map");
+        // Unusual rows after the real map.
         let extra = [
             "ffffffff00000010 t tinyvmi_dup\n",
             "  ffffffff00000030 T tinyvmi_leading_space\n",
@@ -1181,10 +1192,7 @@ fn system_map_lookups_give_upstreams_answers() {
             &format!("ffffffff000000a0 T tinyvmi_long_row {}\n", "x".repeat(600)),
             "ffffffff000000b0 T tinyvmi_after_long\n",
         ];
-        std::fs::write(&crafted, format!("{text}{}", extra.concat())).unwrap();
-        let mut map = v.config_map(true);
-        map.set("sysmap", crafted.clone());
-        let vmi = Vmi::file(&v.image).config(Config::Map(map)).init().unwrap();
+        let (_tmp, vmi) = with_rows_appended(&v, &text, &extra);
         for (name, want) in [
             ("tinyvmi_dup", Some(0xffffffff00000010)),
             ("tinyvmi_leading_space", None),
@@ -1264,8 +1272,6 @@ fn reverse_system_map_lookups_give_upstreams_answers() {
         }
         drop(vmi);
 
-        let tmp = tempfile::tempdir().unwrap();
-        let crafted = tmp.path().join("System.map");
         let extra = [
             "ffffffff00000110 T  tinyvmi_two_spaces\n",
             "ffffffff00000120\tT\ttinyvmi_tabs\n",
@@ -1283,10 +1289,7 @@ fn reverse_system_map_lookups_give_upstreams_answers() {
             &format!("ffffffff000001e0 {} tinyvmi_far\n", "T".repeat(500)),
             "ffffffff00000150 T tinyvmi_not_first\n",
         ];
-        std::fs::write(&crafted, format!("{text}{}", extra.concat())).unwrap();
-        let mut map = v.config_map(true);
-        map.set("sysmap", crafted.clone());
-        let vmi = Vmi::file(&v.image).config(Config::Map(map)).init().unwrap();
+        let (_tmp, vmi) = with_rows_appended(&v, &text, &extra);
         for (a, want) in [
             (0xffffffff00000110u64, Some("")),
             (0xffffffff00000120, Some("tinyvmi_tabs")),
