@@ -451,10 +451,12 @@ fn quick() {
         if parts.len() == 3 && parts[0] != kind {
             continue;
         }
-        for &n in &sizes() {
-            if parts.len() == 3 && parts[1] != n.to_string() {
-                continue;
-            }
+        // `kind:n:rounds` measures any `n`, not only the table's sizes.
+        let ns = match parts[..] {
+            [_, n, _] => vec![n.parse().expect("TINYGLIB_QUICK=kind:entries:rounds")],
+            _ => sizes(),
+        };
+        for n in ns {
             let keys = Keys::new(kind, n);
             let order = shuffled(n);
             let apis = apis();

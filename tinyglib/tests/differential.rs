@@ -272,11 +272,18 @@ fn check_logs(ordered: bool, ctx: &str) {
     }
 }
 
-fn hash_suite(kind: KeyKind, n_ops: u64, suite: u64) {
+/// Random operations on a table of `kind` keys drawn from `key_space` distinct keys (or
+/// from 16, 300 or 3000, picked by the seed). With a given key space, the operations that
+/// walk the whole table are 200 times rarer and those that remove many entries
+/// (`foreach_remove`, `remove_all`, `destroy`) 20 000 times, so the
+/// table grows towards two thirds of the key space (and the walks stay affordable).
+fn hash_suite(kind: KeyKind, n_ops: u64, suite: u64, key_space: Option<u64>) {
+    let large = key_space.is_some();
+    let mut peak: c_uint = 0;
     let mut rng = Rng(seed(suite));
     let mut sides = [HashSide::new(GLIB, 0, kind), HashSide::new(tiny(), 1, kind)];
     let mut serial = 1u64;
-    let key_space = [16u64, 300, 3000][rng.below(3) as usize];
+    let key_space = key_space.unwrap_or_else(|| [16u64, 300, 3000][rng.below(3) as usize]);
     // Fresh key/value pointers for the two sides (same identity, separate objects).
     let mut make = |rng: &mut Rng, is_key: bool| -> [Ptr; 2] {
         let x = rng.below(key_space);
@@ -308,7 +315,11 @@ fn hash_suite(kind: KeyKind, n_ops: u64, suite: u64) {
     };
     let ctx = |i: u64, what: &str| format!("{kind:?} op {i} ({what})");
     for i in 0..n_ops {
-        let op = rng.below(100);
+        let mut op = rng.below(100);
+        let wipes = matches!(op, 90..=93 | 98);
+        if large && op >= 90 && rng.below(if wipes { 20_000 } else { 200 }) != 0 {
+            op = 40;
+        }
         // SAFETY: both tables are live; keys are valid for their functions.
         unsafe {
             match op {
@@ -433,7 +444,15 @@ fn hash_suite(kind: KeyKind, n_ops: u64, suite: u64) {
             }
             let n: Vec<c_uint> = (0..2).map(|s| (sides[s].api.size)(sides[s].t)).collect();
             assert_eq!(n[0], n[1], "{}", ctx(i, "size"));
+            peak = peak.max(n[1]);
         }
+    }
+    if large {
+        // Tagged beyond 2^15 slots: more than 15420 entries (see tinyglib's hash.rs).
+        assert!(
+            peak as u64 > key_space / 4,
+            "{kind:?}: the table peaked at {peak} entries, short of what this suite is for"
+        );
     }
     for s in &sides {
         // SAFETY: live tables, destroyed once.
@@ -444,22 +463,31 @@ fn hash_suite(kind: KeyKind, n_ops: u64, suite: u64) {
 
 #[test]
 fn hash_table_direct_keys() {
-    hash_suite(KeyKind::Direct, ops(300), 1);
+    hash_suite(KeyKind::Direct, ops(300), 1, None);
 }
 
 #[test]
 fn hash_table_custom_functions() {
-    hash_suite(KeyKind::Custom, ops(100), 2);
+    hash_suite(KeyKind::Custom, ops(100), 2, None);
 }
 
 #[test]
 fn hash_table_int64_keys() {
-    hash_suite(KeyKind::Int64, ops(150), 3);
+    hash_suite(KeyKind::Int64, ops(150), 3, None);
 }
 
 #[test]
 fn hash_table_string_keys() {
-    hash_suite(KeyKind::Str, ops(150), 4);
+    hash_suite(KeyKind::Str, ops(150), 4, None);
+}
+
+/// Direct and int64 tables of tens of thousands of entries: beyond 2^15 slots they take
+/// the tagged layout (control bytes instead of hash words), and move back when they
+/// shrink.
+#[test]
+fn hash_table_large_direct_and_int64_keys() {
+    hash_suite(KeyKind::Direct, ops(150), 5, Some(80_000));
+    hash_suite(KeyKind::Int64, ops(100), 6, Some(80_000));
 }
 
 // ---------------------------------------------------------------------------------------
