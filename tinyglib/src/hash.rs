@@ -2784,7 +2784,7 @@ mod tests {
         let sizes: &[usize] = if cfg!(miri) {
             &[200]
         } else {
-            &[10_000, 1_000_000]
+            &[10_000, 100_000, 1_000_000]
         };
         for &n in sizes {
             structured_keys_at(n);
@@ -2864,14 +2864,27 @@ mod tests {
                                 DirectK::hash(t, k)
                             })
                         };
-                        home(h, shift, mixed) == i
+                        // A tagged table's lookup finds an entry anywhere in its home
+                        // group of 8 slots without a second probe.
+                        let tagged = wide & TAGGED != 0;
+                        let group = |i: usize| if tagged { i & !(GROUP - 1) } else { i };
+                        group(home(h, shift, mixed)) == group(i)
                     })
                     .count();
                 let share = at_home as f64 / n as f64;
+                // Tagged (10^5 keys, 76 % full): random keys find 93 % of the entries in
+                // their home group; progressions whose 32-bit hashes wrap (page
+                // addresses) have a few shared home slots, whose extra entries push others
+                // out of full groups: 98.5 %.
+                let (least, place) = if wide & TAGGED != 0 {
+                    (if least > 0.9 { 0.98 } else { 0.9 }, "group")
+                } else {
+                    (least, "slot")
+                };
                 if !cfg!(miri) {
                     assert!(
                         share >= least,
-                        "{name}, {n} keys: only {:.1} % in their home slot (at least {:.0} % expected)",
+                        "{name}, {n} keys: only {:.1} % in their home {place} (at least {:.0} % expected)",
                         share * 100.0,
                         least * 100.0
                     );
