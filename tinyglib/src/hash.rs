@@ -16,13 +16,13 @@
 //! Sizing follows GLib's policy (grow when empties run out at 1/17, shrink below 1/4
 //! full, new size the power of two above 4/3 of the entries), so slot counts match.
 //!
-//! Direct and int64 tables of 2^15 to 2^19 slots (beyond a core's L2 cache, with their
-//! control bytes within it) use another layout, [`Tagged`]: records of key and value
-//! only, grouped by eight, and one control byte per slot (empty, tombstone, or 7 bits of
-//! the hash) in an array of its own; a lookup compares a group's eight control bytes at
-//! once (see [`Group`]), so an entry anywhere in its home group is found without a
-//! mispredicted branch, and the hash is computed again from the key when the table is
-//! rebuilt. A table moves between the layouts when a resize crosses those sizes.
+//! Direct and int64 tables of 2^15 slots or more (beyond a core's L2 cache) use another
+//! layout, [`Tagged`]: records of key and value only, grouped by eight, and one control
+//! byte per slot (empty, tombstone, or 7 bits of the hash) in an array of its own; a
+//! lookup compares a group's eight control bytes at once (see [`Group`]), so an entry
+//! anywhere in its home group is found without a mispredicted branch, and the hash is
+//! computed again from the key when the table is rebuilt. A table moves between the
+//! layouts when a resize crosses that size.
 //!
 //! The stock hash/equality functions (`g_direct_*`, `g_int64_*`, `g_str_*`, or NULL)
 //! are recognised and inlined; user functions are called through their pointers.
@@ -51,11 +51,10 @@ const TOMBSTONE: u32 = 1;
 /// The `wide` bit of tables whose slots carry a control byte instead of a hash word
 /// (tables keyed by `g_direct_*` or `g_int64_*`, see [`Tagged`]).
 const TAGGED: u8 = 4;
-/// The table sizes (as shifts) that use the tagged layout (see [`tagged_for`]). Under
+/// The smallest table size (as a shift) that uses the tagged layout (see [`tagged_for`]). Under
 /// Miri, from 32 slots: its run of the unit tests then checks both layouts and the moves
 /// between them with tables it can afford.
 const TAGGED_MIN_SHIFT: u32 = if cfg!(miri) { 5 } else { 15 };
-const TAGGED_MAX_SHIFT: u32 = 19;
 const MIN_SHIFT: u32 = 3;
 const BLOCK_ALIGN: usize = 16;
 /// Tagged blocks start on a cache line, so a group's record (see [`group_offsets`])
@@ -925,6 +924,8 @@ unsafe fn tagged_probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer
         let (b, size) = ((*t).slots, (*t).size());
         let tag = tag_of(h);
         let start = table_home(t, h);
+        // As in [`tagged_lookup`].
+        prefetch(b.p.add(group_offsets(Mo::K::N, Mo::V::N, start & !(GROUP - 1), 0).0));
         let mut free = if *b.ctrl.add(start) < 0x80 {
             start
         } else {
@@ -1109,8 +1110,7 @@ unsafe fn resize(t: *mut GHashTable, shift: u32) {
 /// hash-word layout, whose lookup compares the home slot's record directly (fewer
 /// instructions: faster while the table is in a near cache).
 fn tagged_for(kind: Kind, shift: u32) -> bool {
-    matches!(kind, Kind::Direct | Kind::Int64)
-        && (TAGGED_MIN_SHIFT..=TAGGED_MAX_SHIFT).contains(&shift)
+    matches!(kind, Kind::Direct | Kind::Int64) && shift >= TAGGED_MIN_SHIFT
 }
 
 /// [`resize`] for a table whose width is `Mo` (and key kind `K`, if tagged). If the prime
