@@ -16,7 +16,7 @@
 //! Sizing follows GLib's policy (grow when empties run out at 1/17, shrink below 1/4
 //! full, new size the power of two above 4/3 of the entries), so slot counts match.
 //!
-//! Direct and int64 tables of 2^15 slots or more (beyond a core's L2 cache) use another
+//! Direct and int64 tables of 2^16 slots or more (beyond a core's L2 cache) use another
 //! layout, [`Tagged`]: records of key and value only, grouped by eight, and one control
 //! byte per slot (empty, tombstone, or 7 bits of the hash) in an array of its own; a
 //! lookup compares a group's eight control bytes at once (see [`Group`]), so an entry
@@ -54,7 +54,7 @@ const TAGGED: u8 = 4;
 /// The smallest table size (as a shift) that uses the tagged layout (see [`tagged_for`]). Under
 /// Miri, from 32 slots: its run of the unit tests then checks both layouts and the moves
 /// between them with tables it can afford.
-const TAGGED_MIN_SHIFT: u32 = if cfg!(miri) { 5 } else { 15 };
+const TAGGED_MIN_SHIFT: u32 = if cfg!(miri) { 5 } else { 16 };
 const MIN_SHIFT: u32 = 3;
 const BLOCK_ALIGN: usize = 16;
 /// Tagged blocks start on a cache line, so a group's record (see [`group_offsets`])
@@ -1064,6 +1064,54 @@ unsafe fn place<Mo: Mode>(
     }
 }
 
+/// [`place`] for a block of width `wide`, read and written at run time.
+///
+/// # Safety
+/// As [`place`], for a block of width `wide`.
+unsafe fn place_rt(
+    slots: Blk,
+    wide: u8,
+    (size, shift, mixed): (usize, u32, bool),
+    h: u32,
+    k: usize,
+    v: usize,
+) -> bool {
+    let start = home(h, shift, mixed);
+    let mask = size - 1;
+    // SAFETY: `start` < size; every group read and slot written is inside `slots`; the
+    // quadratic path visits every slot, and the block has an empty one.
+    unsafe {
+        let j = if wide & TAGGED != 0 {
+            let mut g = start & !(GROUP - 1);
+            let mut step = 0;
+            let j = if *slots.ctrl.add(start) == EMPTY as u8 {
+                start
+            } else {
+                loop {
+                    let e = Group::load(slots, g).empty();
+                    if e != 0 {
+                        break g + lowest(e);
+                    }
+                    step += GROUP;
+                    g = (g + step) & mask;
+                }
+            };
+            *slots.ctrl.add(j) = tag_of(h);
+            j
+        } else {
+            let (mut j, mut step) = (start, 0);
+            while rt_state(slots, wide, j) != EMPTY {
+                step += 1;
+                j = (j + step) & mask;
+            }
+            rt_set_state(slots, wide, j, h);
+            j
+        };
+        write_pair(slots, wide, j, k, v);
+        j == start
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Sizing.
 
@@ -1077,30 +1125,27 @@ fn shift_for(nnodes: usize) -> u32 {
 /// Out of line: [`maybe_resize`]'s test runs on every insert and remove.
 #[inline(never)]
 unsafe fn resize(t: *mut GHashTable, shift: u32) {
-    // SAFETY: forwarded; the new width selects the record layout, and the kind the hash a
-    // rebuild computes for a tagged table (hash-word tables keep their hashes).
+    // SAFETY: forwarded; the width selects the record layout, and the kind the hash a
+    // tagged table's rebuild computes (hash-word tables keep their hashes).
     unsafe {
         let kind = (*t).kind;
         let wide = ((*t).wide & 3) | if tagged_for(kind, shift) { TAGGED } else { 0 };
-        macro_rules! by_width {
-            ($k:ty) => {
-                match wide {
-                    0 => resize_as::<$k, M<Small, Small>>(t, shift),
-                    1 => resize_as::<$k, M<Big, Small>>(t, shift),
-                    2 => resize_as::<$k, M<Small, Big>>(t, shift),
-                    3 => resize_as::<$k, M<Big, Big>>(t, shift),
-                    4 => resize_as::<$k, Tagged<Small, Small>>(t, shift),
-                    5 => resize_as::<$k, Tagged<Big, Small>>(t, shift),
-                    6 => resize_as::<$k, Tagged<Small, Big>>(t, shift),
-                    _ => resize_as::<$k, Tagged<Big, Big>>(t, shift),
-                }
-            };
+        if wide != (*t).wide {
+            return resize_across(t, shift, wide);
         }
-        match kind {
-            Kind::Direct => by_width!(DirectK),
-            Kind::Int64 => by_width!(Int64K),
-            // Never tagged: their rebuilds use the stored hashes.
-            Kind::Str | Kind::Custom => by_width!(CustomK),
+        match (wide, kind) {
+            (0, _) => resize_as::<CustomK, M<Small, Small>>(t, shift),
+            (1, _) => resize_as::<CustomK, M<Big, Small>>(t, shift),
+            (2, _) => resize_as::<CustomK, M<Small, Big>>(t, shift),
+            (3, _) => resize_as::<CustomK, M<Big, Big>>(t, shift),
+            (4, Kind::Int64) => resize_as::<Int64K, Tagged<Small, Small>>(t, shift),
+            (5, Kind::Int64) => resize_as::<Int64K, Tagged<Big, Small>>(t, shift),
+            (6, Kind::Int64) => resize_as::<Int64K, Tagged<Small, Big>>(t, shift),
+            (_, Kind::Int64) => resize_as::<Int64K, Tagged<Big, Big>>(t, shift),
+            (4, _) => resize_as::<DirectK, Tagged<Small, Small>>(t, shift),
+            (5, _) => resize_as::<DirectK, Tagged<Big, Small>>(t, shift),
+            (6, _) => resize_as::<DirectK, Tagged<Small, Big>>(t, shift),
+            _ => resize_as::<DirectK, Tagged<Big, Big>>(t, shift),
         }
     }
 }
@@ -1113,30 +1158,74 @@ fn tagged_for(kind: Kind, shift: u32) -> bool {
     matches!(kind, Kind::Direct | Kind::Int64) && shift >= TAGGED_MIN_SHIFT
 }
 
-/// [`resize`] for a table whose width is `Mo` (and key kind `K`, if tagged). If the prime
-/// modulus clusters the keys (see [`clustered`]), the table switches to mixed home slots
-/// and is rebuilt once more.
+/// [`resize`] for a table whose width is `Mo` and stays so (and key kind `K`, if tagged).
 unsafe fn resize_as<K: Keys, Mo: Mode>(t: *mut GHashTable, shift: u32) {
+    // SAFETY: `t` is live and its block has layout `Mo`; no callouts.
+    unsafe {
+        let (old, old_size) = ((*t).slots, (*t).size());
+        resize_with(t, shift, Mo::WIDE, |slots, place_in| {
+            rebuild::<K, Mo>(t, (old, old_size), slots, place_in)
+        })
+    }
+}
+
+/// [`resize`] for a table that changes layout (see [`tagged_for`]), to width `wide`: rare
+/// (a table crossing 2^16 slots), so one routine reads and writes both layouts at run time.
+#[cold]
+#[inline(never)]
+unsafe fn resize_across(t: *mut GHashTable, shift: u32, wide: u8) {
+    // SAFETY: `t` is live; its kind (direct or int64 when either layout is tagged) calls
+    // no user code; every slot read or written is inside its block.
+    unsafe {
+        let (old, old_size, old_wide, kind) = ((*t).slots, (*t).size(), (*t).wide, (*t).kind);
+        resize_with(t, shift, wide, |slots, place_in| {
+            let mut at_home = 0;
+            for i in 0..old_size {
+                let state = rt_state(old, old_wide, i);
+                if state <= TOMBSTONE {
+                    continue;
+                }
+                let (k, v) = read_pair(old, old_wide, i);
+                let h = if old_wide & TAGGED == 0 {
+                    state
+                } else if kind == Kind::Int64 {
+                    slot_hash(Int64K::hash(t, k as gconstpointer))
+                } else {
+                    slot_hash(DirectK::hash(t, k as gconstpointer))
+                };
+                at_home += usize::from(place_rt(slots, wide, place_in, h, k, v));
+            }
+            at_home
+        })
+    }
+}
+
+/// Rebuilds table `t` into a new block of `1 << shift` slots and width `wide`, filled by
+/// `rebuild(block, (size, shift, mixed))` (which returns how many entries took their home
+/// slot). If the prime modulus clusters the keys (see [`clustered`]), the table switches
+/// to mixed home slots and is rebuilt once more.
+///
+/// # Safety
+/// `t` is live; `rebuild` reads its current block and calls no user code.
+unsafe fn resize_with(
+    t: *mut GHashTable,
+    shift: u32,
+    wide: u8,
+    rebuild: impl Fn(Blk, (usize, u32, bool)) -> usize,
+) {
     // SAFETY: `t` is live and exclusively ours for the duration (no callouts).
     unsafe {
         let (old, old_size, old_wide, n) =
             ((*t).slots, (*t).size(), (*t).wide, (*t).nnodes as usize);
-        let (size, wide) = (1usize << shift, Mo::WIDE);
+        let size = 1usize << shift;
         let mut mixed = (*t).mixed;
         let mut slots = alloc_block(size, wide);
-        let rebuild = |slots: Blk, mixed: bool| {
-            if old_wide == wide {
-                rebuild::<K, Mo>(t, (old, old_size), slots, (size, shift, mixed))
-            } else {
-                rebuild_across::<K, Mo>(t, (old, old_size, old_wide), slots, (size, shift, mixed))
-            }
-        };
-        let at_home = rebuild(slots, mixed);
+        let at_home = rebuild(slots, (size, shift, mixed));
         if !mixed && clustered(at_home, n, size) {
             free_block(slots, size, wide);
             mixed = true;
             slots = alloc_block(size, wide);
-            rebuild(slots, mixed);
+            rebuild(slots, (size, shift, mixed));
         }
         free_block(old, old_size, old_wide);
         (*t).slots = slots;
@@ -1176,38 +1265,6 @@ unsafe fn rebuild<K: Keys, Mo: Mode>(
                 h
             };
             let (k, v) = (key_at::<Mo>(old, i), val_at::<Mo>(old, i));
-            at_home += usize::from(place::<Mo>(slots, place_in, h, k, v));
-        }
-    }
-    at_home
-}
-
-/// [`rebuild`] from a block of another layout (`old_wide`: a table moving between the
-/// tagged and hash-word layouts, see [`tagged_for`]), read at run time.
-///
-/// # Safety
-/// As [`rebuild`]; `old` has layout `old_wide`; `K` is the table's key kind, which calls
-/// no user code.
-unsafe fn rebuild_across<K: Keys, Mo: Mode>(
-    t: *const GHashTable,
-    (old, old_size, old_wide): (Blk, usize, u8),
-    slots: Blk,
-    place_in: (usize, u32, bool),
-) -> usize {
-    let mut at_home = 0;
-    for i in 0..old_size {
-        // SAFETY: i < old_size; `place` stays inside `slots`.
-        unsafe {
-            let state = rt_state(old, old_wide, i);
-            if state <= TOMBSTONE {
-                continue;
-            }
-            let (k, v) = read_pair(old, old_wide, i);
-            let h = if old_wide & TAGGED == 0 {
-                state
-            } else {
-                slot_hash(K::hash(t, k as gconstpointer))
-            };
             at_home += usize::from(place::<Mo>(slots, place_in, h, k, v));
         }
     }
@@ -2915,7 +2972,7 @@ mod tests {
     /// addresses that are not 8-byte aligned. Leak checkers (LSan, valgrind) look for
     /// pointers only in aligned words: they reported the strings held by LibVMI's live
     /// config table as leaked. Every 64-bit key and value must be found by such a scan.
-    /// Direct and int64 tables move to the tagged layout when they grow past 2^15 slots
+    /// Direct and int64 tables move to the tagged layout when they grow past 2^16 slots
     /// and back when they shrink, keeping every entry, through widening and removals
     /// that leave empties and tombstones.
     #[test]
@@ -2996,8 +3053,8 @@ mod tests {
     #[test]
     fn wide_keys_and_values_are_aligned_for_leak_checkers() {
         let big = |i: usize| (0x5555_0000_0000usize + i * 0x40) as gpointer;
-        // Hash-word records, and (beyond 2^15 slots) tagged groups.
-        let sizes: &[usize] = if cfg!(miri) { &[20] } else { &[200, 30_000] };
+        // Hash-word records, and (beyond 2^16 slots) tagged groups.
+        let sizes: &[usize] = if cfg!(miri) { &[20] } else { &[200, 40_000] };
         // (wide keys, wide values)
         for (n, (wk, wv)) in sizes
             .iter()
