@@ -844,6 +844,15 @@ fn tag_of(h: u32) -> u8 {
     0x80 | (h.wrapping_mul(0x9E37_79B1) >> 25) as u8
 }
 
+/// The home slot of a (remapped) hash in a tagged table of `1 << shift` slots: the top
+/// bits of one multiply, independent of [`tag_of`]'s (a lookup needs its home group, and
+/// any arithmetic progression of keys spreads evenly over the groups; the prime modulus of
+/// [`home`], which puts such keys in distinct slots, costs a second, dependent multiply).
+#[inline(always)]
+fn tagged_home(h: u32, shift: u32) -> usize {
+    ((h as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93) >> (64 - shift)) as usize
+}
+
 /// The control bytes of slots `g..g + 8` (`g` a multiple of 8), slot `g + j` in byte `j`.
 #[derive(Clone, Copy)]
 struct Group(u64);
@@ -923,7 +932,7 @@ unsafe fn tagged_probe<K: Keys, Mo: Mode>(t: *mut GHashTable, key: gconstpointer
     unsafe {
         let (b, size) = ((*t).slots, (*t).size());
         let tag = tag_of(h);
-        let start = table_home(t, h);
+        let start = tagged_home(h, (*t).shift as u32);
         // As in [`tagged_lookup`].
         prefetch(b.p.add(group_offsets(Mo::K::N, Mo::V::N, start & !(GROUP - 1), 0).0));
         let mut free = if *b.ctrl.add(start) < 0x80 {
@@ -970,7 +979,7 @@ unsafe extern "C" fn tagged_lookup<K: Keys, Mo: Mode>(
     unsafe {
         let h = slot_hash(K::hash(t, key));
         let b = (*t).slots;
-        let g = table_home(t, h) & !(GROUP - 1);
+        let g = tagged_home(h, (*t).shift as u32) & !(GROUP - 1);
         // The group's keys are in the line at its record's start (with its values, for
         // 32-bit keys and values): ask for it now, so it arrives while the control bytes
         // are compared.
@@ -1033,7 +1042,11 @@ unsafe fn place<Mo: Mode>(
     k: usize,
     v: usize,
 ) -> bool {
-    let start = home(h, shift, mixed);
+    let start = if Mo::TAGGED {
+        tagged_home(h, shift)
+    } else {
+        home(h, shift, mixed)
+    };
     // SAFETY: `start` < size; every group read and slot written is inside `slots`.
     unsafe {
         let j = if Mo::TAGGED {
@@ -1076,7 +1089,11 @@ unsafe fn place_rt(
     k: usize,
     v: usize,
 ) -> bool {
-    let start = home(h, shift, mixed);
+    let start = if wide & TAGGED != 0 {
+        tagged_home(h, shift)
+    } else {
+        home(h, shift, mixed)
+    };
     let mask = size - 1;
     // SAFETY: `start` < size; every group read and slot written is inside `slots`; the
     // quadratic path visits every slot, and the block has an empty one.
@@ -2941,7 +2958,11 @@ mod tests {
                         // group of 8 slots without a second probe.
                         let tagged = wide & TAGGED != 0;
                         let group = |i: usize| if tagged { i & !(GROUP - 1) } else { i };
-                        group(home(h, shift, mixed)) == group(i)
+                        group(if tagged {
+                            tagged_home(h, shift)
+                        } else {
+                            home(h, shift, mixed)
+                        }) == group(i)
                     })
                     .count();
                 let share = at_home as f64 / n as f64;
